@@ -1,0 +1,24 @@
+namespace Lightfast.Cloud.Errors;
+
+/// <summary>
+/// The stable error codes of Lightfast Cloud. They are part of the public contract: clients match on them,
+/// so a code is never renamed or reused for another meaning.
+/// </summary>
+public static class ErrorCodes
+{
+    public const string ValidationFailed = "VALIDATION_FAILED";
+    public const string ConfigurationInvalid = "CONFIGURATION_INVALID";
+    public const string ServerNotFound = "SERVER_NOT_FOUND";
+    public const string ServerAlreadyExists = "SERVER_ALREADY_EXISTS";
+    public const string ServerNotRunning = "SERVER_NOT_RUNNING";
+    public const string ServerBusy = "SERVER_BUSY";
+    public const string ServerStartFailed = "SERVER_START_FAILED";
+    public const string ServerCommandNotFound = "SERVER_COMMAND_NOT_FOUND";
+    public const string ServerConnectionFailed = "SERVER_CONNECTION_FAILED";
+    public const string ServerUnavailable = "SERVER_UNAVAILABLE";
+    public const string ToolNotFound = "TOOL_NOT_FOUND";
+    public const string ToolInvalidArguments = "TOOL_INVALID_ARGUMENTS";
+    public const string ToolTimeout = "TOOL_TIMEOUT";
+    public const string ToolCallFailed = "TOOL_CALL_FAILED";
+    public const string OperationCancelled = "OPERATION_CANCELLED";
+}

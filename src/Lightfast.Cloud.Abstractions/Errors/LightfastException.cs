@@ -1,0 +1,161 @@
+using Lightfast.Cloud.Servers;
+
+namespace Lightfast.Cloud.Errors;
+
+/// <summary>
+/// The root of every error Lightfast Cloud raises on purpose. It carries a stable <see cref="Code"/>, a
+/// <see cref="Category"/> the gateway maps to an HTTP status, and optional details (never secrets).
+/// It is serializable, so it crosses grain calls with its code intact.
+/// </summary>
+[GenerateSerializer]
+[Alias("lightfast.LightfastException")]
+public class LightfastException : Exception
+{
+    public LightfastException(string code, ErrorCategory category, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Code = code;
+        Category = category;
+    }
+
+    public LightfastException()
+        : this(ErrorCodes.ConfigurationInvalid, ErrorCategory.Configuration, "Unspecified error.")
+    {
+    }
+
+    public LightfastException(string message)
+        : this(ErrorCodes.ConfigurationInvalid, ErrorCategory.Configuration, message)
+    {
+    }
+
+    public LightfastException(string message, Exception innerException)
+        : this(ErrorCodes.ConfigurationInvalid, ErrorCategory.Configuration, message, innerException)
+    {
+    }
+
+    /// <summary>The stable error code, one of <see cref="ErrorCodes"/>.</summary>
+    [Id(0)]
+    public string Code { get; private set; }
+
+    /// <summary>What kind of failure this is.</summary>
+    [Id(1)]
+    public ErrorCategory Category { get; private set; }
+
+    /// <summary>Extra facts about the error for the caller (a server name, a tool name, an exit code).</summary>
+    [Id(2)]
+    public Dictionary<string, string> Details { get; private set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Adds a detail and returns this exception, for fluent construction.</summary>
+    public LightfastException WithDetail(string key, string? value)
+    {
+        if (value is not null)
+        {
+            Details[key] = value;
+        }
+
+        return this;
+    }
+}
+
+/// <summary>Configuration the host was given is wrong (a servers file, options).</summary>
+[GenerateSerializer]
+[Alias("lightfast.ConfigurationException")]
+public sealed class ConfigurationException : LightfastException
+{
+    public ConfigurationException(string message, IReadOnlyList<ValidationError> errors)
+        : base(ErrorCodes.ConfigurationInvalid, ErrorCategory.Configuration, message)
+    {
+        Errors = [.. errors];
+    }
+
+    /// <summary>Every problem found, each with its path.</summary>
+    [Id(0)]
+    public List<ValidationError> Errors { get; private set; }
+}
+
+/// <summary>Input from a caller is invalid; <see cref="Errors"/> lists every problem with its path.</summary>
+[GenerateSerializer]
+[Alias("lightfast.ValidationException")]
+public sealed class ValidationException : LightfastException
+{
+    public ValidationException(IReadOnlyList<ValidationError> errors)
+        : base(ErrorCodes.ValidationFailed, ErrorCategory.Validation, Describe(errors))
+    {
+        Errors = [.. errors];
+    }
+
+    public ValidationException(string path, string message)
+        : this([new ValidationError(path, message)])
+    {
+    }
+
+    /// <summary>Every problem found, each with its path.</summary>
+    [Id(0)]
+    public List<ValidationError> Errors { get; private set; }
+
+    private static string Describe(IReadOnlyList<ValidationError> errors) => errors.Count switch
+    {
+        0 => "The request is invalid.",
+        1 => $"The request is invalid: {errors[0]}",
+        _ => $"The request is invalid ({errors.Count} problems): {string.Join("; ", errors)}",
+    };
+}
+
+/// <summary>A named thing (server, tool) does not exist.</summary>
+[GenerateSerializer]
+[Alias("lightfast.NotFoundException")]
+public sealed class NotFoundException : LightfastException
+{
+    public NotFoundException(string code, string message)
+        : base(code, ErrorCategory.NotFound, message)
+    {
+    }
+
+    public static NotFoundException Server(string name) =>
+        (NotFoundException)new NotFoundException(ErrorCodes.ServerNotFound, $"No MCP server named '{name}' is registered.")
+            .WithDetail("server", name);
+
+    public static NotFoundException Tool(string server, string tool) =>
+        (NotFoundException)new NotFoundException(ErrorCodes.ToolNotFound, $"MCP server '{server}' has no tool named '{tool}'.")
+            .WithDetail("server", server)
+            .WithDetail("tool", tool);
+}
+
+/// <summary>The request conflicts with the current state (a name already taken, a server busy changing state).</summary>
+[GenerateSerializer]
+[Alias("lightfast.ConflictException")]
+public sealed class ConflictException : LightfastException
+{
+    public ConflictException(string code, string message)
+        : base(code, ErrorCategory.Conflict, message)
+    {
+    }
+}
+
+/// <summary>An MCP server could not be started, reached or used.</summary>
+[GenerateSerializer]
+[Alias("lightfast.ServerException")]
+public sealed class ServerException : LightfastException
+{
+    public ServerException(string code, ErrorCategory category, string server, string message, Exception? innerException = null)
+        : base(code, category, message, innerException)
+    {
+        WithDetail("server", server);
+    }
+
+    public static ServerException NotRunning(string server, ServerStatus status) =>
+        new(ErrorCodes.ServerNotRunning, ErrorCategory.Unavailable, server, $"MCP server '{server}' is not running (state {status}); start it first.");
+}
+
+/// <summary>A tool call failed: invalid arguments, a timeout, or a protocol error from the server.</summary>
+[GenerateSerializer]
+[Alias("lightfast.ToolExecutionException")]
+public sealed class ToolExecutionException : LightfastException
+{
+    public ToolExecutionException(string code, ErrorCategory category, string server, string tool, string message, Exception? innerException = null)
+        : base(code, category, message, innerException)
+    {
+        WithDetail("server", server);
+        WithDetail("tool", tool);
+    }
+}

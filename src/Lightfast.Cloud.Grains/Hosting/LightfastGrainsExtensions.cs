@@ -1,0 +1,20 @@
+using Lightfast.Cloud.Servers;
+using Lightfast.Cloud.Servers.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Lightfast.Cloud.Hosting;
+
+/// <summary>Registers what the grains need in a silo.</summary>
+public static class LightfastGrainsExtensions
+{
+    public static IServiceCollection AddLightfastGrains(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<McpConnectionOptions>().BindConfiguration(McpConnectionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerRegistryOptions>().BindConfiguration(ServerRegistryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IMcpConnectionFactory, McpConnectionFactory>();
+        return services;
+    }
+}
