@@ -21,4 +21,8 @@ public static class ErrorCodes
     public const string ToolTimeout = "TOOL_TIMEOUT";
     public const string ToolCallFailed = "TOOL_CALL_FAILED";
     public const string OperationCancelled = "OPERATION_CANCELLED";
+    public const string RequestMalformed = "REQUEST_MALFORMED";
+    public const string RequestTooLarge = "REQUEST_TOO_LARGE";
+    public const string RouteNotFound = "ROUTE_NOT_FOUND";
+    public const string InternalError = "INTERNAL_ERROR";
 }

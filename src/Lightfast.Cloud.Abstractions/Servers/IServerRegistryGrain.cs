@@ -25,6 +25,13 @@ public interface IServerRegistryGrain : IGrainWithStringKey
     [Alias("put")]
     Task<PutServerResult> PutServerAsync(ServerDefinition definition, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Creates or replaces several servers at once (a servers file): all are validated first and nothing is
+    /// stored if any is invalid; then the enabled ones are started, a bounded number at a time.
+    /// </summary>
+    [Alias("import")]
+    Task<IReadOnlyList<ServerOperationResult>> ImportAsync(IReadOnlyList<ServerDefinition> definitions, CancellationToken cancellationToken = default);
+
     /// <summary>Stops and removes a server (<c>SERVER_NOT_FOUND</c> if there is none).</summary>
     [Alias("remove")]
     Task RemoveServerAsync(string name, CancellationToken cancellationToken = default);

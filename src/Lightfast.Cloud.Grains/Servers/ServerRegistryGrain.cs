@@ -46,6 +46,52 @@ public sealed class ServerRegistryGrain(
         return new PutServerResult(await StoreAsync(definition, cancellationToken), created);
     }
 
+    public async Task<IReadOnlyList<ServerOperationResult>> ImportAsync(IReadOnlyList<ServerDefinition> definitions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        var errors = new List<ValidationError>();
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            ServerSpecValidator.Validate(definitions[i], $"servers[{i}]", errors);
+        }
+
+        foreach (var duplicate in definitions.GroupBy(d => d.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            errors.Add(new ValidationError("servers", $"the name '{duplicate.Key}' is used {duplicate.Count()} times"));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ValidationException(errors);
+        }
+
+        var byName = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        var infos = await ForEachServerAsync(byName.Keys, (server, ct) => server.ConfigureAsync(byName[server.GetPrimaryKeyString()], ct), cancellationToken);
+        var added = false;
+        foreach (var name in byName.Keys)
+        {
+            added |= state.State.Names.Add(name);
+        }
+
+        if (added)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        var toStart = infos.Where(i => i.Enabled && i.Status != ServerStatus.Running).Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        return await ForEachServerAsync(byName.Keys, async (server, ct) =>
+        {
+            var name = server.GetPrimaryKeyString();
+            if (toStart.Contains(name))
+            {
+                return await RunAsync("start", server, server.StartAsync, ct);
+            }
+
+            var info = await server.GetInfoAsync();
+            return new ServerOperationResult(name, true, info?.Status ?? ServerStatus.Stopped, info?.LastError);
+        }, cancellationToken);
+    }
+
     public async Task RemoveServerAsync(string name, CancellationToken cancellationToken = default)
     {
         if (!state.State.Names.Contains(name))
@@ -96,11 +142,12 @@ public sealed class ServerRegistryGrain(
             var name = server.GetPrimaryKeyString();
             try
             {
-                return (name, Tools: await server.ListToolsAsync(ct), Error: (LightfastException?)null);
+                return (name, Tools: await server.ListToolsAsync(ct), Error: (ServerOperationResult?)null);
             }
             catch (LightfastException ex)
             {
-                return (name, Tools: (IReadOnlyList<ToolDescriptor>)[], Error: ex);
+                var status = (await server.GetInfoAsync())?.Status ?? ServerStatus.Error;
+                return (name, Tools: (IReadOnlyList<ToolDescriptor>)[], Error: new ServerOperationResult(name, false, status, new ServerError(ex.Code, ex.Message, time.GetUtcNow())));
             }
         }, cancellationToken);
 
@@ -110,8 +157,7 @@ public sealed class ServerRegistryGrain(
         {
             if (error is not null)
             {
-                var status = error.Code == ErrorCodes.ServerNotRunning ? ServerStatus.Stopped : ServerStatus.Error;
-                unavailable.Add(new ServerOperationResult(name, false, status, new ServerError(error.Code, error.Message, time.GetUtcNow())));
+                unavailable.Add(error);
                 continue;
             }
 

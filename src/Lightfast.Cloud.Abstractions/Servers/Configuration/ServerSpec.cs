@@ -5,6 +5,7 @@ namespace Lightfast.Cloud.Servers.Configuration;
 /// <c>POST /api/v1/servers</c>. Every field is optional here so that <see cref="ServerSpecValidator"/> can
 /// report every problem at once, with its path, before anything is stored.
 /// </summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed class ServerSpec
 {
     public string? Name { get; set; }
