@@ -126,6 +126,7 @@ public sealed class McpServerGrain(
         }
 
         await DisconnectAsync();
+        _status = ServerStatus.Stopped;
         _lastError = null;
         return BuildInfo();
     }

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Server;
+
+namespace Lightfast.Cloud.Tests.Infrastructure;
+
+/// <summary>
+/// A real MCP server (the MCP C# SDK over streamable HTTP, on Kestrel at 127.0.0.1 on a free port) with tools
+/// that let tests prove concurrency without timing: <c>rendezvous</c> only answers once <c>count</c> calls of
+/// the same group are in flight together. Paths <c>/gated/{id}/mcp</c> hold each id's first request until
+/// <see cref="StartGate"/> has seen the expected number of ids arrive, which proves that servers start together.
+/// </summary>
+public sealed class TestMcpServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestMcpServer(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public Uri McpEndpoint => new(BaseAddress, "/mcp");
+
+    public static StartGate? Gate { get; set; }
+
+    public Uri GatedEndpoint(string id) => new(BaseAddress, $"/gated/{id}/mcp");
+
+    public static async Task<TestMcpServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddMcpServer().WithHttpTransport().WithTools<TestTools>();
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            var segments = context.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+            if (segments is ["gated", var id, "mcp"])
+            {
+                if (Gate is { } gate)
+                {
+                    await gate.ArriveAsync(id, context.RequestAborted);
+                }
+
+                context.Request.Path = "/mcp";
+            }
+
+            await next(context);
+        });
+        app.UseRouting();
+        app.MapMcp("/mcp");
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestMcpServer(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>Releases everyone once <c>expected</c> distinct ids have arrived; fails them if that takes too long.</summary>
+public sealed class StartGate(int expected, TimeSpan timeout)
+{
+    private readonly ConcurrentDictionary<string, bool> _arrived = new();
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int MaxSimultaneous => _arrived.Count;
+
+    public async Task ArriveAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!_arrived.TryAdd(id, true))
+        {
+            return; // only the first request of each server (initialize) waits
+        }
+
+        if (_arrived.Count >= expected)
+        {
+            _open.TrySetResult();
+        }
+
+        await _open.Task.WaitAsync(timeout, cancellationToken);
+    }
+}
+
+[McpServerToolType]
+public sealed class TestTools
+{
+    private static readonly ConcurrentDictionary<string, Rendezvous> Groups = new();
+
+    public static ConcurrentDictionary<string, bool> CancelledSleeps { get; } = new();
+
+    [McpServerTool(Name = "echo"), Description("Returns the text.")]
+    public static string Echo(string text) => text;
+
+    [McpServerTool(Name = "rendezvous"), Description("Answers once `count` calls of the same group are in flight together.")]
+    public static async Task<string> RendezvousAsync(string group, int count, CancellationToken cancellationToken)
+    {
+        var rendezvous = Groups.GetOrAdd(group, _ => new Rendezvous(count));
+        var arrived = rendezvous.Arrive();
+        try
+        {
+            await rendezvous.All.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new InvalidOperationException($"only {rendezvous.Arrived} of {count} calls were ever in flight together");
+        }
+
+        return $"{arrived} of {count}";
+    }
+
+    [McpServerTool(Name = "sleep"), Description("Sleeps, and records whether it was cancelled.")]
+    public static async Task<string> SleepAsync(string id, int milliseconds, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(milliseconds, cancellationToken);
+            return "slept";
+        }
+        catch (OperationCanceledException)
+        {
+            CancelledSleeps[id] = true;
+            throw;
+        }
+    }
+
+    private sealed class Rendezvous(int count)
+    {
+        private int _arrived;
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task All => _all.Task;
+
+        public int Arrived => Volatile.Read(ref _arrived);
+
+        public int Arrive()
+        {
+            var arrived = Interlocked.Increment(ref _arrived);
+            if (arrived >= count)
+            {
+                _all.TrySetResult();
+            }
+
+            return arrived;
+        }
+    }
+}
