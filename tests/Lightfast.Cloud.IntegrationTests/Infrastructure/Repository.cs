@@ -1,0 +1,46 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace Lightfast.Cloud.IntegrationTests.Infrastructure;
+
+/// <summary>Where things are in the checkout, and free loopback ports.</summary>
+internal static class Repository
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string McpServersDirectory => Path.Combine(Root, "tools", "mcp-servers");
+
+    public static string Configuration =>
+        typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    public static string GatewayAssembly =>
+        Path.Combine(Root, "src", "Lightfast.Cloud.Gateway", "bin", Configuration, "net10.0", "Lightfast.Cloud.Gateway.dll");
+
+    /// <summary>The entry script of an npm MCP server installed by <c>npm ci</c> in tools/mcp-servers.</summary>
+    public static string NpmServerScript(string package)
+    {
+        var script = Path.Combine(McpServersDirectory, "node_modules", "@modelcontextprotocol", package, "dist", "index.js");
+        return File.Exists(script)
+            ? script
+            : throw new InvalidOperationException($"{script} is missing: run 'npm ci' in {McpServersDirectory} (.ci/run does).");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Lightfast.Cloud.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Lightfast.Cloud.sln not found above " + AppContext.BaseDirectory);
+    }
+}
