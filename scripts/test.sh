@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of Lightfast Cloud on a fresh machine: installs the npm MCP servers the integration tests
+# start (pinned by tools/mcp-servers/package-lock.json), then builds the CI solution filter and runs `dotnet test` on each test project.
+# Extra arguments go to `dotnet test` (for example: --filter "FullyQualifiedName~Registry").
+# TEST_RESULTS_DIR, when set, receives one TRX file per test project.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+servers="tools/mcp-servers"
+if [ ! -f "$servers/node_modules/.package-lock.json" ] || [ "$servers/package-lock.json" -nt "$servers/node_modules/.package-lock.json" ]; then
+  echo "Installing the npm MCP servers used by the tests ($servers)..."
+  npm ci --prefix "$servers" --no-audit --no-fund --loglevel=error
+fi
+
+results="${TEST_RESULTS_DIR:-$root/TestResults}"
+mkdir -p "$results"
+dotnet build Lightfast.Cloud.Ci.slnf --nologo -v quiet
+
+# One `dotnet test` per test project, each writing its own TRX file; every project runs even if one fails.
+status=0
+for project in tests/*/*.csproj; do
+  grep -q '<IsTestProject>true</IsTestProject>' "$project" || continue
+  name="$(basename "$project" .csproj)"
+  dotnet test "$project" --no-build --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=$?
+done
+exit "$status"
