@@ -14,8 +14,11 @@ internal static class Repository
     public static string Configuration =>
         typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
-    public static string GatewayAssembly =>
-        Path.Combine(Root, "src", "Lightfast.Cloud.Gateway", "bin", Configuration, "net10.0", "Lightfast.Cloud.Gateway.dll");
+    public static string GatewayAssembly => HostAssembly("Lightfast.Cloud.Gateway");
+
+    /// <summary>The built assembly of a host project under src/ (built before the tests by project reference).</summary>
+    public static string HostAssembly(string project) =>
+        Path.Combine(Root, "src", project, "bin", Configuration, "net10.0", project + ".dll");
 
     /// <summary>The entry script of an npm MCP server installed by <c>npm ci</c> in tools/mcp-servers.</summary>
     public static string NpmServerScript(string package)
