@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Lightfast.Cloud.Servers;
 
 namespace Lightfast.Cloud.Tools;
@@ -18,10 +19,12 @@ public sealed record ToolDescriptor
 
     /// <summary>The JSON schema of the tool's arguments.</summary>
     [Id(3)]
+    [JsonConverter(typeof(RawJsonConverter))]
     public required string InputSchema { get; init; }
 
     /// <summary>The JSON schema of the tool's structured output, when it declares one.</summary>
     [Id(4)]
+    [JsonConverter(typeof(RawJsonConverter))]
     public string? OutputSchema { get; init; }
 
     [Id(5)]
@@ -55,9 +58,11 @@ public sealed record CatalogTool
     public string? Description { get; init; }
 
     [Id(5)]
+    [JsonConverter(typeof(RawJsonConverter))]
     public required string InputSchema { get; init; }
 
     [Id(6)]
+    [JsonConverter(typeof(RawJsonConverter))]
     public string? OutputSchema { get; init; }
 }
 
@@ -127,6 +132,7 @@ public sealed record ToolCallResult
 
     /// <summary>The tool's structured output as JSON text, when it returned one.</summary>
     [Id(4)]
+    [JsonConverter(typeof(RawJsonConverter))]
     public string? StructuredContent { get; init; }
 
     [Id(5)]
