@@ -21,6 +21,14 @@ public static class ErrorCodes
     public const string ToolTimeout = "TOOL_TIMEOUT";
     public const string ToolCallFailed = "TOOL_CALL_FAILED";
     public const string OperationCancelled = "OPERATION_CANCELLED";
+    public const string ConversationNotFound = "CONVERSATION_NOT_FOUND";
+    public const string ConversationAlreadyExists = "CONVERSATION_ALREADY_EXISTS";
+    public const string ConversationBusy = "CONVERSATION_BUSY";
+    public const string TurnInterrupted = "TURN_INTERRUPTED";
+    public const string AiProviderNotConfigured = "AI_PROVIDER_NOT_CONFIGURED";
+    public const string AiProviderError = "AI_PROVIDER_ERROR";
+    public const string AiProviderRateLimited = "AI_PROVIDER_RATE_LIMITED";
+    public const string AiProviderTimeout = "AI_PROVIDER_TIMEOUT";
     public const string RequestMalformed = "REQUEST_MALFORMED";
     public const string RequestTooLarge = "REQUEST_TOO_LARGE";
     public const string RouteNotFound = "ROUTE_NOT_FOUND";

@@ -159,3 +159,15 @@ public sealed class ToolExecutionException : LightfastException
         WithDetail("tool", tool);
     }
 }
+
+/// <summary>The AI provider of a conversation is not configured, refused the request or failed.</summary>
+[GenerateSerializer]
+[Alias("lightfast.AiProviderException")]
+public sealed class AiProviderException : LightfastException
+{
+    public AiProviderException(string code, ErrorCategory category, string? provider, string message, Exception? innerException = null)
+        : base(code, category, message, innerException)
+    {
+        WithDetail("provider", provider);
+    }
+}

@@ -1,3 +1,4 @@
+using Lightfast.Cloud.Conversations.Providers;
 using Lightfast.Cloud.Servers;
 using Lightfast.Cloud.Servers.Connections;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,8 @@ public static class LightfastGrainsExtensions
         services.AddOptions<McpConnectionOptions>().BindConfiguration(McpConnectionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServerRegistryOptions>().BindConfiguration(ServerRegistryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<IMcpConnectionFactory, McpConnectionFactory>();
+        services.AddOptions<AiOptions>().BindConfiguration(AiOptions.SectionName);
+        services.TryAddSingleton<IChatClientProvider, ChatClientProvider>();
         return services;
     }
 }
