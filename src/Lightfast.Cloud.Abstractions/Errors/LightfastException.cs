@@ -11,11 +11,21 @@ namespace Lightfast.Cloud.Errors;
 [Alias("lightfast.LightfastException")]
 public class LightfastException : Exception
 {
+    [NonSerialized]
+    private readonly Exception? _cause;
+
     public LightfastException(string code, ErrorCategory category, string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(message, innerException as LightfastException)
     {
         Code = code;
         Category = category;
+        if (innerException is not null and not LightfastException)
+        {
+            // Only our own exceptions cross a grain boundary as inner exceptions: an SDK's exception type has no
+            // Orleans codec. Its type and message travel as a detail; the exception itself stays here for logs.
+            _cause = innerException;
+            Details["cause"] = $"{innerException.GetType().Name}: {innerException.Message}";
+        }
     }
 
     public LightfastException()
@@ -44,6 +54,12 @@ public class LightfastException : Exception
     /// <summary>Extra facts about the error for the caller (a server name, a tool name, an exit code).</summary>
     [Id(2)]
     public Dictionary<string, string> Details { get; private set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The underlying exception when it is not one of ours; kept in this process only, never serialized.</summary>
+    public Exception? Cause => _cause;
+
+    /// <summary>Includes <see cref="Cause"/>, so that logs show where the failure came from.</summary>
+    public override string ToString() => Cause is null ? base.ToString() : $"{base.ToString()}{Environment.NewLine} ---> (cause) {Cause}";
 
     /// <summary>Adds a detail and returns this exception, for fluent construction.</summary>
     public LightfastException WithDetail(string key, string? value)
