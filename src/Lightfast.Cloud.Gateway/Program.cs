@@ -1,3 +1,4 @@
+using Lightfast.Cloud.Gateway.Conversations;
 using Lightfast.Cloud.Gateway.Correlation;
 using Lightfast.Cloud.Gateway.Errors;
 using Lightfast.Cloud.Gateway.Hosting;
@@ -18,6 +19,7 @@ app.UseGatewayErrors();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapServersApi();
+app.MapConversationsApi();
 
 app.Run();
 

@@ -69,6 +69,17 @@ public sealed class SiloHostTests
         var result = await call.Content.ReadFromJsonAsync<JsonElement>(cancellation);
         Assert.Equal("Echo: through the cluster", result.GetProperty("content")[0].GetProperty("text").GetString());
 
+        // No AI provider is configured here: conversations can be created, chat answers 503, the rest works.
+        using var conversation = await http.PostAsync(new Uri("/api/v1/conversations", UriKind.Relative), new StringContent("{}", Encoding.UTF8, "application/json"), cancellation);
+        Assert.Equal(HttpStatusCode.Created, conversation.StatusCode);
+        var conversationId = (await conversation.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("id").GetString();
+        using var chat = await http.PostAsync(
+            new Uri($"/api/v1/conversations/{conversationId}/messages", UriKind.Relative),
+            new StringContent("""{"message":"hello"}""", Encoding.UTF8, "application/json"),
+            cancellation);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, chat.StatusCode);
+        Assert.Equal("AI_PROVIDER_NOT_CONFIGURED", (await chat.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("code").GetString());
+
         // The stdio server is a child of the silo, not of the gateway: the gateway holds no connection.
         var serverProcesses = GatewayFixture.ChildrenOf(silo.Id);
         Assert.Single(serverProcesses);

@@ -19,6 +19,8 @@ public sealed class RawJsonConverter : JsonConverter<string>
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteRawValue(value, skipInputValidation: false);
+        // Re-written through the writer, so the output follows its formatting (compact for SSE data lines).
+        using var document = JsonDocument.Parse(value);
+        document.RootElement.WriteTo(writer);
     }
 }

@@ -112,6 +112,8 @@ public static class ConversationMessages
         return arguments;
     }
 
+    private static readonly JsonSerializerOptions CompactJson = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+
     public static string SerializeArguments(IDictionary<string, object?>? arguments) =>
-        JsonSerializer.Serialize(arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions);
+        JsonSerializer.Serialize(arguments ?? new Dictionary<string, object?>(), CompactJson);
 }

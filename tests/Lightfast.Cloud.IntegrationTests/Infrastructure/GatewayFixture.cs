@@ -24,6 +24,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public Uri SseUrl { get; private set; } = null!;
 
+    /// <summary>The scripted model server behind the gateway's OpenAI and Anthropic providers.</summary>
+    public Lightfast.Cloud.Testing.ScriptedModelServer ModelServer { get; private set; } = null!;
+
     public static CancellationToken Timeout(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
 
     public async Task InitializeAsync()
@@ -60,6 +63,7 @@ public sealed class GatewayFixture : IAsyncLifetime
                 tags: [memory]
             """);
 
+        ModelServer = await Lightfast.Cloud.Testing.ScriptedModelServer.StartAsync();
         var port = Repository.FreePort();
         Gateway = ChildProcess.Start("dotnet", [Repository.GatewayAssembly, "--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string>
         {
@@ -68,6 +72,16 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Lightfast__ServersFile"] = serversFile,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Lightfast"] = "Information",
+            ["Lightfast__AI__DefaultProvider"] = "openai",
+            ["Lightfast__AI__Providers__openai__Type"] = "OpenAI",
+            ["Lightfast__AI__Providers__openai__Endpoint"] = new Uri(ModelServer.BaseAddress, "v1/").ToString(),
+            ["Lightfast__AI__Providers__openai__ApiKey"] = "test-key-not-secret",
+            ["Lightfast__AI__Providers__openai__Model"] = "default-model",
+            ["Lightfast__AI__Providers__openai__MaxRetries"] = "1",
+            ["Lightfast__AI__Providers__anthropic__Type"] = "Anthropic",
+            ["Lightfast__AI__Providers__anthropic__Endpoint"] = ModelServer.BaseAddress.ToString(),
+            ["Lightfast__AI__Providers__anthropic__ApiKey"] = "test-key-not-secret",
+            ["Lightfast__AI__Providers__anthropic__Model"] = "default-model",
         });
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(90) };
 
@@ -161,6 +175,11 @@ public sealed class GatewayFixture : IAsyncLifetime
         foreach (var server in _servers)
         {
             await server.DisposeAsync();
+        }
+
+        if (ModelServer is not null)
+        {
+            await ModelServer.DisposeAsync();
         }
 
         Directory.Delete(_workDirectory, recursive: true);

@@ -1,6 +1,7 @@
 using Lightfast.Cloud.Conversations;
 using Lightfast.Cloud.Errors;
 using Lightfast.Cloud.Servers;
+using Lightfast.Cloud.Testing;
 using Lightfast.Cloud.Tests.Infrastructure;
 
 namespace Lightfast.Cloud.Tests.Conversations;

@@ -1,3 +1,4 @@
+using Lightfast.Cloud.Testing;
 using Lightfast.Cloud.Conversations.Providers;
 using Lightfast.Cloud.Hosting;
 using Lightfast.Cloud.Servers;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Lightfast.Cloud.Errors;
 using Lightfast.Cloud.Servers;
+using Lightfast.Cloud.Testing;
 using Lightfast.Cloud.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Server;
 
-namespace Lightfast.Cloud.Tests.Infrastructure;
+namespace Lightfast.Cloud.Testing;
 
 /// <summary>
 /// A real MCP server (the MCP C# SDK over streamable HTTP, on Kestrel at 127.0.0.1 on a free port) with tools

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Lightfast.Cloud.Tests.Infrastructure;
+namespace Lightfast.Cloud.Testing;
 
 /// <summary>One scripted answer of the model.</summary>
 public sealed record ScriptedReply
