@@ -35,7 +35,7 @@ public sealed record ScriptedReply
 }
 
 /// <summary>
-/// A local HTTP server that speaks the OpenAI chat-completions protocol (also under Azure's <c>/openai/v1</c>) and
+/// A local HTTP server that speaks the OpenAI chat-completions protocol (also under Azure OpenAI's deployment paths) and
 /// the Anthropic messages protocol, streaming, with scripted answers, so the real provider clients run end to
 /// end. Scripts are kept per model name, so each test uses its own model id.
 /// </summary>
@@ -62,7 +62,7 @@ public sealed class ScriptedModelServer : IAsyncDisposable
         var app = builder.Build();
         var server = new ScriptedModelServer(app);
         app.MapPost("/v1/chat/completions", context => server.HandleAsync(context, anthropic: false));
-        app.MapPost("/openai/v1/chat/completions", context => server.HandleAsync(context, anthropic: false));
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", context => server.HandleAsync(context, anthropic: false));
         app.MapPost("/v1/messages", context => server.HandleAsync(context, anthropic: true));
         await app.StartAsync();
         server.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
@@ -90,7 +90,8 @@ public sealed class ScriptedModelServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context, bool anthropic)
     {
         var body = (await JsonNode.ParseAsync(context.Request.Body))!;
-        var model = body["model"]?.GetValue<string>() ?? string.Empty;
+        // Azure OpenAI names the deployment in the path instead of the model in the body.
+        var model = context.Request.RouteValues["deployment"] as string ?? body["model"]?.GetValue<string>() ?? string.Empty;
         _requests.GetOrAdd(model, _ => new ConcurrentQueue<JsonNode>()).Enqueue(body);
         if (!_scripts.TryGetValue(model, out var queue) || !queue.TryDequeue(out var reply))
         {

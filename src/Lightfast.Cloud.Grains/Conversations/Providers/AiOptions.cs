@@ -28,7 +28,7 @@ public sealed class AiProviderOptions
 
     /// <summary>
     /// OpenAI: optional base URL (<c>https://api.openai.com/v1</c> by default). Azure OpenAI: the resource endpoint
-    /// (<c>https://NAME.openai.azure.com</c>); the OpenAI-compatible <c>/openai/v1</c> API under it is used.
+    /// (<c>https://NAME.openai.azure.com</c>), used with the Azure.AI.OpenAI client.
     /// Anthropic: optional base URL.
     /// </summary>
     public Uri? Endpoint { get; set; }

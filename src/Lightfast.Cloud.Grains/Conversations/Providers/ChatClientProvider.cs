@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
 using Anthropic;
+using Azure.AI.OpenAI;
 using Azure.Identity;
 using Lightfast.Cloud.Errors;
 using Microsoft.Extensions.AI;
@@ -17,9 +18,6 @@ namespace Lightfast.Cloud.Conversations.Providers;
 /// </summary>
 public sealed class ChatClientProvider(IOptions<AiOptions> options) : IChatClientProvider, IDisposable
 {
-    /// <summary>The Entra ID scope of Azure OpenAI.</summary>
-    public const string AzureOpenAIScope = "https://cognitiveservices.azure.com/.default";
-
     private readonly ConcurrentDictionary<string, IChatClient> _clients = new(StringComparer.OrdinalIgnoreCase);
 
     public IReadOnlyList<string> Providers => [.. options.Value.Providers.Keys.Order(StringComparer.OrdinalIgnoreCase)];
@@ -74,24 +72,21 @@ public sealed class ChatClientProvider(IOptions<AiOptions> options) : IChatClien
         new(new ApiKeyCredential(key), ClientOptions(settings, endpoint));
 
     /// <summary>
-    /// Azure OpenAI through its OpenAI-compatible v1 API (<c>{endpoint}/openai/v1</c>) with the plain OpenAI client:
-    /// an API key when one is configured, otherwise an Entra ID token from <see cref="DefaultAzureCredential"/>.
+    /// Azure OpenAI with <c>Azure.AI.OpenAI</c>: an API key when one is configured, otherwise an Entra ID token from
+    /// <see cref="DefaultAzureCredential"/> (managed identity in Azure). The model is the deployment name.
     /// </summary>
-    private static OpenAIClient CreateAzureOpenAI(string name, AiProviderOptions settings)
+    private static AzureOpenAIClient CreateAzureOpenAI(string name, AiProviderOptions settings)
     {
-        var resource = settings.Endpoint
+        var endpoint = settings.Endpoint
             ?? throw new AiProviderException(ErrorCodes.AiProviderNotConfigured, ErrorCategory.Unavailable, name, $"Azure OpenAI provider '{name}' needs Lightfast:AI:Providers:{name}:Endpoint.");
-        var endpoint = new Uri(resource.ToString().TrimEnd('/') + "/openai/v1/");
-        if (!string.IsNullOrWhiteSpace(settings.ApiKey))
+        var clientOptions = new AzureOpenAIClientOptions
         {
-            return CreateOpenAI(settings, endpoint, settings.ApiKey);
-        }
-
-        // The token-policy constructor is marked experimental in OpenAI 2.15; it is the documented way to use
-        // Entra ID with the v1 API, and the Azure.AI.OpenAI 2.1 client fails against this OpenAI version.
-#pragma warning disable OPENAI001
-        return new OpenAIClient(new BearerTokenPolicy(new DefaultAzureCredential(), AzureOpenAIScope), ClientOptions(settings, endpoint));
-#pragma warning restore OPENAI001
+            RetryPolicy = new ClientRetryPolicy(settings.MaxRetries),
+            NetworkTimeout = settings.Timeout,
+        };
+        return string.IsNullOrWhiteSpace(settings.ApiKey)
+            ? new AzureOpenAIClient(endpoint, new DefaultAzureCredential(), clientOptions)
+            : new AzureOpenAIClient(endpoint, new ApiKeyCredential(settings.ApiKey), clientOptions);
     }
 
     private static OpenAIClientOptions ClientOptions(AiProviderOptions settings, Uri? endpoint)
