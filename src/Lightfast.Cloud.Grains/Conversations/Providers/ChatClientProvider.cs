@@ -32,12 +32,16 @@ public sealed class ChatClientProvider(IOptions<AiOptions> options) : IChatClien
         var name = provider ?? DefaultProvider;
         if (name is null || !options.Value.Providers.TryGetValue(name, out var settings))
         {
-            var configured = Providers.Count == 0 ? "none is configured (set Lightfast:AI:Providers:<name>:Type, :ApiKey and :Model)" : $"configured: {string.Join(", ", Providers)}";
+            var hint = Providers.Count == 0
+                ? "no AI provider is configured: set Lightfast:AI:Providers:<name>:Type, :ApiKey and :Model"
+                : $"configured: {string.Join(", ", Providers)}";
             throw new AiProviderException(
                 ErrorCodes.AiProviderNotConfigured,
                 ErrorCategory.Unavailable,
                 name,
-                name is null ? $"No AI provider is configured; {configured}." : $"AI provider '{name}' is not configured; {configured}.");
+                name is null
+                    ? $"Chat needs an AI provider and {(Providers.Count == 0 ? hint : $"none is the default ({hint}); set Lightfast:AI:DefaultProvider or name one in the conversation")}."
+                    : $"AI provider '{name}' is not configured ({hint}).");
         }
 
         var resolvedModel = model ?? settings.Model
