@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Lightfast.Cloud.Hosting;
 using Lightfast.Cloud.Servers;
+using Lightfast.Cloud.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,16 +18,14 @@ var calls = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) :
 var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
 var servers = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
 
-var root = new DirectoryInfo(AppContext.BaseDirectory);
-while (root is not null && !File.Exists(Path.Combine(root.FullName, "Lightfast.Cloud.sln")))
+string everything;
+try
 {
-    root = root.Parent;
+    everything = Repository.NpmServerScript("server-everything");
 }
-
-var everything = Path.Combine(root!.FullName, "tools", "mcp-servers", "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
-if (!File.Exists(everything))
+catch (InvalidOperationException ex)
 {
-    Console.Error.WriteLine($"{everything} is missing: run 'npm ci --prefix tools/mcp-servers' first.");
+    Console.Error.WriteLine(ex.Message);
     return 1;
 }
 
@@ -36,8 +33,8 @@ var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
 {
-    ["Orleans:Endpoints:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-    ["Orleans:Endpoints:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+    ["Orleans:Endpoints:SiloPort"] = Repository.FreePort().ToString(CultureInfo.InvariantCulture),
+    ["Orleans:Endpoints:GatewayPort"] = Repository.FreePort().ToString(CultureInfo.InvariantCulture),
     ["Lightfast:Registry:MaxConcurrency"] = Math.Max(servers, 1).ToString(CultureInfo.InvariantCulture),
 });
 builder.AddLocalLightfastSilo();
@@ -95,10 +92,3 @@ Console.WriteLine($"|---|---|---|---|---|");
 Console.WriteLine($"| {calls} calls of {seconds} s: concurrent vs sequential | {sequential.ElapsedMilliseconds} ms | {concurrent.ElapsedMilliseconds} ms | {(double)concurrent.ElapsedMilliseconds / sequential.ElapsedMilliseconds:0.000} | {1.0 / calls:0.000} |");
 Console.WriteLine($"| start-all of {servers} stdio servers vs 1 | {one.ElapsedMilliseconds} ms | {all.ElapsedMilliseconds} ms | {(double)all.ElapsedMilliseconds / one.ElapsedMilliseconds:0.00} | 1 (sequential would be {servers}) |");
 return started.All(r => r.Succeeded) ? 0 : 2;
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}

@@ -11,9 +11,10 @@ public sealed class GatewayBadInputTests(GatewayFixture fixture)
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, HttpContent? content, HttpStatusCode status, string code, string? correlationId = null)
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, HttpContent? content, HttpStatusCode status, string code, string? correlationId = null, bool expectContinue = false)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
+        request.Headers.ExpectContinue = expectContinue;
         if (correlationId is not null)
         {
             request.Headers.Add("X-Correlation-Id", correlationId);
@@ -81,7 +82,9 @@ public sealed class GatewayBadInputTests(GatewayFixture fixture)
     public async Task AnOversizeBodyIsA413()
     {
         var huge = "{\"arguments\":{\"message\":\"" + new string('a', 2 * 1024 * 1024) + "\"}}";
-        await SendAsync(HttpMethod.Post, "/api/v1/servers/everything/tools/echo/call", Json(huge), HttpStatusCode.RequestEntityTooLarge, "REQUEST_TOO_LARGE");
+        // Expect: 100-continue lets the gateway refuse on Content-Length before the client sends the body; without
+        // it the client may still be writing when the gateway answers 413 and closes the connection (broken pipe).
+        await SendAsync(HttpMethod.Post, "/api/v1/servers/everything/tools/echo/call", Json(huge), HttpStatusCode.RequestEntityTooLarge, "REQUEST_TOO_LARGE", expectContinue: true);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Lightfast.Cloud.IntegrationTests.Infrastructure;
+using Lightfast.Cloud.Testing;
 
 namespace Lightfast.Cloud.IntegrationTests;
 

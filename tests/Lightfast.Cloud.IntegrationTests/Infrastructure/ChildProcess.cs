@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 
+using Lightfast.Cloud.Testing;
+
 namespace Lightfast.Cloud.IntegrationTests.Infrastructure;
 
 /// <summary>A process started by a test: its output kept for diagnostics, killed with its children on dispose.</summary>

@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using Lightfast.Cloud.Testing;
+
 namespace Lightfast.Cloud.IntegrationTests.Infrastructure;
 
 /// <summary>

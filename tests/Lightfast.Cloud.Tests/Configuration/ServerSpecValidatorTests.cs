@@ -1,6 +1,7 @@
 using Lightfast.Cloud.Errors;
 using Lightfast.Cloud.Servers;
 using Lightfast.Cloud.Servers.Configuration;
+using Lightfast.Cloud.Testing;
 
 namespace Lightfast.Cloud.Tests.Configuration;
 
@@ -155,7 +156,7 @@ public sealed class ServerSpecValidatorTests
     [Fact]
     public void TheExampleServersFilesAreValid()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var yaml = ServersFileLoader.Load(Path.Combine(root, "config", "servers.example.yaml"));
         var json = ServersFileLoader.Load(Path.Combine(root, "config", "servers.example.json"));
         Assert.Contains(yaml, s => s.Name == "everything" && s.Args.Contains("@modelcontextprotocol/server-everything@2026.8.31"));
@@ -172,17 +173,6 @@ public sealed class ServerSpecValidatorTests
         Assert.Contains(error.Errors, e => e.Path == "name");
         Assert.Contains(error.Errors, e => e.Path == "url");
         Assert.Contains(error.Errors, e => e.Path == "env");
-    }
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Lightfast.Cloud.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Lightfast.Cloud.sln not found above " + AppContext.BaseDirectory);
     }
 
     private static List<string> Describe(IReadOnlyList<ServerDefinition> definitions) =>

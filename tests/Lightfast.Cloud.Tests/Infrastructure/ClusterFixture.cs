@@ -1,7 +1,7 @@
-using Lightfast.Cloud.Testing;
 using Lightfast.Cloud.Conversations.Providers;
 using Lightfast.Cloud.Hosting;
 using Lightfast.Cloud.Servers;
+using Lightfast.Cloud.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
@@ -43,12 +43,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DeployAsync();
 
         var registry = Grains.GetGrain<IServerRegistryGrain>(IServerRegistryGrain.DefaultKey);
-        var everything = Path.Combine(Configuration.ServerSpecValidatorTests.RepositoryRoot(), "tools", "mcp-servers", "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
-        if (!File.Exists(everything))
-        {
-            throw new InvalidOperationException($"{everything} is missing: run 'npm ci --prefix tools/mcp-servers' (scripts/test.sh does).");
-        }
-
+        var everything = Repository.NpmServerScript("server-everything");
         await registry.ImportAsync(
         [
             new ServerDefinition { Name = Everything, Transport = McpTransportKind.Stdio, Command = "node", Args = [everything, "stdio"] },

@@ -2,15 +2,16 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 
-namespace Lightfast.Cloud.IntegrationTests.Infrastructure;
+namespace Lightfast.Cloud.Testing;
 
 /// <summary>Where things are in the checkout, and free loopback ports.</summary>
-internal static class Repository
+public static class Repository
 {
     public static string Root { get; } = FindRoot();
 
     public static string McpServersDirectory => Path.Combine(Root, "tools", "mcp-servers");
 
+    /// <summary>The build configuration the tests were built in (the host projects are built in the same one).</summary>
     public static string Configuration =>
         typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
