@@ -51,7 +51,14 @@ public sealed class SiloHostTests
 
         using var siloHealth = new HttpClient();
         Assert.Equal(HttpStatusCode.OK, (await siloHealth.GetAsync(new Uri($"http://127.0.0.1:{siloHttpPort}/health/ready"), cancellation)).StatusCode);
-        await WaitForReadyAsync(http, gateway, cancellation);
+        await GatewayFixture.WaitUntilAsync(
+            gateway,
+            async () =>
+            {
+                using var ready = await http.GetAsync(new Uri("/health/ready", UriKind.Relative), cancellation);
+                return ready.StatusCode == HttpStatusCode.OK;
+            },
+            "the client-mode gateway to be ready");
 
         var body = JsonSerializer.Serialize(new
         {
@@ -91,27 +98,5 @@ public sealed class SiloHostTests
         Assert.True(silo.HasExited, "the silo did not stop within 20 s of SIGTERM");
         Assert.False(Directory.Exists($"/proc/{serverProcesses[0]}"), $"process {serverProcesses[0]} outlived its silo");
         await GatewayFixture.StopGracefullyAsync(gateway);
-    }
-
-    private static async Task WaitForReadyAsync(HttpClient http, ChildProcess gateway, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                using var ready = await http.GetAsync(new Uri("/health/ready", UriKind.Relative), cancellationToken);
-                if (ready.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException) when (!gateway.HasExited)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(200, cancellationToken);
-        }
     }
 }

@@ -108,33 +108,34 @@ public sealed class GatewayFixture : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<JsonObject>())?["status"]?.GetValue<string>();
     }
 
-    public async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(seconds))
-        {
-            try
+    public Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60) =>
+        WaitUntilAsync(Gateway, condition, what, seconds);
+
+    /// <summary>
+    /// Polls a condition on a gateway process: "not listening yet" counts as not yet, and the wait ends at once,
+    /// with the gateway's output, if the process exits.
+    /// </summary>
+    public static Task WaitUntilAsync(ChildProcess gateway, Func<Task<bool>> condition, string what, int seconds = 60) =>
+        Eventually.WaitAsync(
+            async () =>
             {
-                if (await condition())
+                bool met;
+                try
                 {
-                    return;
+                    met = await condition();
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
+                catch (HttpRequestException)
+                {
+                    met = false; // not listening yet
+                }
 
-            if (Gateway.HasExited)
-            {
-                throw new InvalidOperationException($"The gateway exited while waiting for {what}:\n{Gateway.Output}");
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"Timed out after {seconds} s waiting for {what}. Gateway output:\n{Gateway.Output}");
-    }
+                return met || !gateway.HasExited
+                    ? met
+                    : throw new InvalidOperationException($"The gateway exited while waiting for {what}:\n{gateway.Output}");
+            },
+            what,
+            TimeSpan.FromSeconds(seconds),
+            () => $"Gateway output:\n{gateway.Output}");
 
     /// <summary>Child processes of a process (by /proc), to check that none are left behind.</summary>
     public static IReadOnlyList<int> ChildrenOf(int pid)

@@ -156,7 +156,7 @@ public sealed class ConversationGrainTests(ClusterFixture fixture)
         using var cancel = new CancellationTokenSource();
 
         var first = conversation.SendMessageAsync("Take your time.", cancel.Token);
-        await WaitUntilAsync(() => fixture.ModelServer.Requests(model).Count == 1);
+        await Eventually.WaitAsync(() => fixture.ModelServer.Requests(model).Count == 1, "the model to be asked", TimeSpan.FromSeconds(30));
 
         var busy = await Assert.ThrowsAsync<ConflictException>(() => conversation.SendMessageAsync("Hello?", Timeout));
         Assert.Equal(ErrorCodes.ConversationBusy, busy.Code);
@@ -164,7 +164,7 @@ public sealed class ConversationGrainTests(ClusterFixture fixture)
 
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
-        await WaitUntilAsync(() => fixture.ModelServer.Cancelled.ContainsKey(model));
+        await Eventually.WaitAsync(() => fixture.ModelServer.Cancelled.ContainsKey(model), "the model request to be cancelled", TimeSpan.FromSeconds(30));
 
         var history = await conversation.GetHistoryAsync(Timeout);
         Assert.False(history.Busy);
@@ -194,8 +194,8 @@ public sealed class ConversationGrainTests(ClusterFixture fixture)
         });
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stream);
-        await WaitUntilAsync(() => TestTools.CancelledSleeps.ContainsKey(id));
-        await WaitUntilAsync(async () => (await conversation.GetHistoryAsync(Timeout)).Turns.Single().Status == TurnStatus.Cancelled);
+        await Eventually.WaitAsync(() => TestTools.CancelledSleeps.ContainsKey(id), "the tool call to be cancelled at the server", TimeSpan.FromSeconds(30));
+        await Eventually.WaitAsync(async () => (await conversation.GetHistoryAsync(Timeout)).Turns.Single().Status == TurnStatus.Cancelled, "the turn to be recorded as cancelled", TimeSpan.FromSeconds(30));
     }
 
     [Theory]
@@ -277,18 +277,6 @@ public sealed class ConversationGrainTests(ClusterFixture fixture)
         await Assert.ThrowsAsync<ValidationException>(() => conversation.SendMessageAsync(" ", Timeout));
         await conversation.DeleteAsync(Timeout);
         await Assert.ThrowsAsync<NotFoundException>(() => conversation.GetHistoryAsync(Timeout));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition) => await WaitUntilAsync(() => Task.FromResult(condition()));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
-            await Task.Delay(50);
-        }
     }
 
     /// <summary>Turns are equal when their ids, status, steps and texts are.</summary>

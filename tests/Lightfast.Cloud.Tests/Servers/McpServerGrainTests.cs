@@ -60,12 +60,7 @@ public sealed class McpServerGrainTests(ClusterFixture fixture, ITestOutputHelpe
 
         Assert.Equal(ErrorCodes.ToolTimeout, error.Code);
         Assert.Equal(ErrorCategory.Timeout, error.Category);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!TestTools.CancelledSleeps.ContainsKey(id) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, Timeout);
-        }
-
+        await Eventually.WaitAsync(() => TestTools.CancelledSleeps.ContainsKey(id), "the server to see the cancellation", TimeSpan.FromSeconds(10));
         Assert.True(TestTools.CancelledSleeps.ContainsKey(id), "the server never saw the cancellation");
         Assert.Equal(ServerStatus.Running, (await server.GetInfoAsync())!.Status);
     }
