@@ -376,11 +376,6 @@ public sealed class McpServerGrain(
         var connection = _connection;
         if (connection is null)
         {
-            if (_status is not ServerStatus.Error)
-            {
-                _status = ServerStatus.Stopped;
-            }
-
             return;
         }
 

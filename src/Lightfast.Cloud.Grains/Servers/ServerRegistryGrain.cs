@@ -146,8 +146,7 @@ public sealed class ServerRegistryGrain(
             }
             catch (LightfastException ex)
             {
-                var status = (await server.GetInfoAsync())?.Status ?? ServerStatus.Error;
-                return (name, Tools: (IReadOnlyList<ToolDescriptor>)[], Error: new ServerOperationResult(name, false, status, new ServerError(ex.Code, ex.Message, time.GetUtcNow())));
+                return (name, Tools: (IReadOnlyList<ToolDescriptor>)[], Error: await FailedAsync(server, ex));
             }
         }, cancellationToken);
 
@@ -217,9 +216,15 @@ public sealed class ServerRegistryGrain(
         catch (LightfastException ex)
         {
             ServersLog.BulkOperationFailed(logger, ex, operation, name, ex.Code);
-            var status = (await server.GetInfoAsync())?.Status ?? ServerStatus.Error;
-            return new ServerOperationResult(name, false, status, new ServerError(ex.Code, ex.Message, time.GetUtcNow()));
+            return await FailedAsync(server, ex);
         }
+    }
+
+    /// <summary>A server's failed part of a bulk operation, with the state the server is in now.</summary>
+    private async Task<ServerOperationResult> FailedAsync(IMcpServerGrain server, LightfastException error)
+    {
+        var status = (await server.GetInfoAsync())?.Status ?? ServerStatus.Error;
+        return new ServerOperationResult(server.GetPrimaryKeyString(), false, status, new ServerError(error.Code, error.Message, time.GetUtcNow()));
     }
 
     /// <summary>Runs <paramref name="work"/> for each server, at most MaxConcurrency at once, keeping the order of names.</summary>
