@@ -55,6 +55,8 @@ public sealed record TokenUsage(
 {
     public static readonly TokenUsage Zero = new(0, 0, 0);
 
+    public static TokenUsage Sum(IEnumerable<TokenUsage> usages) => usages.Aggregate(Zero, (total, usage) => total.Add(usage));
+
     public TokenUsage Add(TokenUsage other)
     {
         ArgumentNullException.ThrowIfNull(other);

@@ -214,7 +214,7 @@ public sealed class ConversationGrain(
                 var step = await RunStepAsync(index, client, provider, messages, options, catalog, emit, cancellationToken);
                 steps.Add(step);
                 ConversationMessages.AddStep(messages, step);
-                turn = turn with { Steps = [.. steps], Usage = Sum(steps) };
+                turn = turn with { Steps = [.. steps], Usage = TokenUsage.Sum(steps.Select(step => step.Usage)) };
                 state.State.Turns[turnIndex] = turn;
                 await PersistAsync(CancellationToken.None);
                 await emit(new TurnEvent { Type = TurnEventType.StepCompleted, Step = index, StepRecord = step });
@@ -253,7 +253,7 @@ public sealed class ConversationGrain(
                 Status = status,
                 CompletedAt = time.GetUtcNow(),
                 Steps = [.. steps],
-                Usage = Sum(steps),
+                Usage = TokenUsage.Sum(steps.Select(step => step.Usage)),
                 FinalText = steps.LastOrDefault()?.Text,
                 Error = error ?? (status == TurnStatus.MaxStepsReached
                     ? new TurnError("MAX_STEPS_REACHED", $"The model still asked for tools after {settings.MaxSteps} steps.")
@@ -414,9 +414,6 @@ public sealed class ConversationGrain(
         };
     }
 
-    private static TokenUsage Sum(IEnumerable<ConversationStep> steps) =>
-        steps.Aggregate(TokenUsage.Zero, (total, step) => total.Add(step.Usage));
-
     private ConversationSettings RequireSettings()
     {
         if (state.State.Settings is { } settings)
@@ -444,6 +441,6 @@ public sealed class ConversationGrain(
         CreatedAt = state.State.CreatedAt,
         Busy = _running is not null,
         Turns = [.. state.State.Turns],
-        Usage = state.State.Turns.Aggregate(TokenUsage.Zero, (total, turn) => total.Add(turn.Usage)),
+        Usage = TokenUsage.Sum(state.State.Turns.Select(turn => turn.Usage)),
     };
 }
