@@ -16,6 +16,7 @@ public static class ErrorCodes
     public const string ServerCommandNotFound = "SERVER_COMMAND_NOT_FOUND";
     public const string ServerConnectionFailed = "SERVER_CONNECTION_FAILED";
     public const string ServerUnavailable = "SERVER_UNAVAILABLE";
+    public const string ServerProcessExited = "SERVER_PROCESS_EXITED";
     public const string ToolNotFound = "TOOL_NOT_FOUND";
     public const string ToolInvalidArguments = "TOOL_INVALID_ARGUMENTS";
     public const string ToolTimeout = "TOOL_TIMEOUT";

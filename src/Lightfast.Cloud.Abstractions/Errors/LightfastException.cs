@@ -71,6 +71,19 @@ public class LightfastException : Exception
 
         return this;
     }
+
+    /// <summary>The detail that tells a client when to try again (whole seconds); the gateway sends it as <c>Retry-After</c>.</summary>
+    public const string RetryAfterDetail = "retryAfterSeconds";
+
+    /// <summary>When trying again makes sense, if the error says so.</summary>
+    public TimeSpan? RetryAfter =>
+        Details.TryGetValue(RetryAfterDetail, out var value) && int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+
+    /// <summary>Records when trying again makes sense, rounded up to whole seconds (at least one).</summary>
+    public LightfastException WithRetryAfter(TimeSpan retryAfter) =>
+        WithDetail(RetryAfterDetail, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
 /// <summary>Configuration the host was given is wrong (a servers file, options).</summary>
@@ -161,6 +174,15 @@ public sealed class ServerException : LightfastException
 
     public static ServerException NotRunning(string server, ServerStatus status) =>
         new(ErrorCodes.ServerNotRunning, ErrorCategory.Unavailable, server, $"MCP server '{server}' is not running (state {status}); start it first.");
+
+    /// <summary>The server's circuit is open: calls fail at once until <paramref name="retryAfter"/> has passed.</summary>
+    public static ServerException CircuitOpen(string server, TimeSpan retryAfter) =>
+        (ServerException)new ServerException(
+            ErrorCodes.ServerUnavailable,
+            ErrorCategory.Unavailable,
+            server,
+            $"MCP server '{server}' is unavailable: too many recent calls failed, so calls are refused for now (circuit open). Try again in {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.")
+            .WithRetryAfter(retryAfter);
 }
 
 /// <summary>A tool call failed: invalid arguments, a timeout, or a protocol error from the server.</summary>

@@ -45,6 +45,18 @@ public interface IMcpServerGrain : IGrainWithStringKey
     Task<ToolCallResult> CallToolAsync(string tool, string? argumentsJson, CancellationToken cancellationToken = default);
 
     /// <summary>Pings the running server over MCP and reports its health; never throws for an unhealthy server.</summary>
-    [Alias("health"), AlwaysInterleave, ReadOnly]
+    [Alias("health"), AlwaysInterleave]
     Task<ServerHealth> CheckHealthAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Wakes the server up: a server whose desired state is running and that is not connected (its activation was
+    /// lost with its silo) reconnects in the background. Returns at once with the current status. Called by the
+    /// keeper on every silo; harmless to call at any time.
+    /// </summary>
+    [Alias("ensure")]
+    Task<ServerStatus> EnsureDesiredStateAsync();
+
+    /// <summary>Lists the running server's tools again (done by itself when the server sends <c>tools/list_changed</c>).</summary>
+    [Alias("refresh-tools")]
+    Task<IReadOnlyList<ToolDescriptor>> RefreshToolsAsync(CancellationToken cancellationToken = default);
 }

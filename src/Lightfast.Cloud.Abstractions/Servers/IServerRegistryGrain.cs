@@ -49,6 +49,13 @@ public interface IServerRegistryGrain : IGrainWithStringKey
     [Alias("health"), AlwaysInterleave, ReadOnly]
     Task<IReadOnlyList<ServerHealth>> GetHealthAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Asks every server to be in its desired state (see <see cref="IMcpServerGrain.EnsureDesiredStateAsync"/>), so
+    /// that servers that should run come back after the loss of a silo. Returns how many servers were asked.
+    /// </summary>
+    [Alias("ensure"), AlwaysInterleave]
+    Task<int> EnsureDesiredStateAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The tools of all running servers under their qualified names.</summary>
     [Alias("catalog"), AlwaysInterleave, ReadOnly]
     Task<ToolCatalog> GetToolCatalogAsync(CancellationToken cancellationToken = default);

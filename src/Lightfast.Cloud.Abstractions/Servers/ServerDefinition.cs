@@ -56,6 +56,10 @@ public sealed record ServerDefinition
 
     [Id(11)]
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Retries, circuit breaker, restarts and health checks of this server.</summary>
+    [Id(12)]
+    public ServerResilience Resilience { get; init; } = ServerResilience.Default;
 }
 
 /// <summary>How the MCP connection to a server is made.</summary>

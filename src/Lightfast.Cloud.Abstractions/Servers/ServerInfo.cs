@@ -100,6 +100,41 @@ public sealed record ServerInfo
     /// <summary>The MCP protocol version negotiated with the server.</summary>
     [Id(19)]
     public string? ProtocolVersion { get; init; }
+
+    /// <summary>The last health check of the running server (null before the first).</summary>
+    [Id(20)]
+    public ServerHealth? Health { get; init; }
+
+    /// <summary>The state of the server's circuit breaker.</summary>
+    [Id(21)]
+    public CircuitState Circuit { get; init; }
+
+    /// <summary>How many times the server's connection was re-established (process restarts, reconnects) since this activation began.</summary>
+    [Id(22)]
+    public int Reconnects { get; init; }
+
+    /// <summary>The silo that hosts the server's connection (for stdio: where its process runs).</summary>
+    [Id(23)]
+    public string? Silo { get; init; }
+
+    /// <summary>The server's retry, circuit breaker, restart and health settings.</summary>
+    [Id(24)]
+    public ServerResilience Resilience { get; init; } = ServerResilience.Default;
+}
+
+/// <summary>The state of a server's circuit breaker.</summary>
+[GenerateSerializer]
+[Alias("lightfast.CircuitState")]
+public enum CircuitState
+{
+    /// <summary>Calls go through.</summary>
+    Closed = 0,
+
+    /// <summary>Too many calls failed: calls fail at once with <c>SERVER_UNAVAILABLE</c> until the break is over.</summary>
+    Open = 1,
+
+    /// <summary>The break is over: the next call is a probe; its success closes the circuit, its failure opens it again.</summary>
+    HalfOpen = 2,
 }
 
 /// <summary>The result of one server's part of a bulk operation (start all, stop all).</summary>
@@ -116,14 +151,20 @@ public sealed record ServerOperationResult(
 [Alias("lightfast.HealthStatus")]
 public enum HealthStatus
 {
-    /// <summary>Running and answered a ping.</summary>
+    /// <summary>Running and answered the last ping.</summary>
     Healthy = 0,
 
-    /// <summary>Running but did not answer a ping, or in the Error state.</summary>
+    /// <summary>
+    /// Did not answer <see cref="ServerResilience.UnhealthyThreshold"/> pings in a row, or is in the Error state,
+    /// or is not connected while it should run. An unhealthy running server is reconnected, with backoff.
+    /// </summary>
     Unhealthy = 1,
 
     /// <summary>Not running on purpose; nothing to check.</summary>
     Stopped = 2,
+
+    /// <summary>Running, but the last ping (and fewer than the threshold in a row) failed.</summary>
+    Degraded = 3,
 }
 
 [GenerateSerializer, Immutable]
@@ -134,7 +175,8 @@ public sealed record ServerHealth(
     [property: Id(2)] ServerStatus Status,
     [property: Id(3)] DateTimeOffset CheckedAt,
     [property: Id(4)] double? LatencyMs,
-    [property: Id(5)] ServerError? Error);
+    [property: Id(5)] ServerError? Error,
+    [property: Id(6)] int ConsecutiveFailures = 0);
 
 /// <summary>What <c>PUT</c> of a server did.</summary>
 [GenerateSerializer, Immutable]

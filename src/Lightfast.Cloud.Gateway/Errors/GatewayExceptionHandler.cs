@@ -45,6 +45,11 @@ internal sealed partial class GatewayExceptionHandler(IProblemDetailsService pro
         problem.Instance = httpContext.Request.Path;
         problem.Extensions["correlationId"] = httpContext.GetCorrelationId();
         httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        if (exception is LightfastException { RetryAfter: { } retryAfter })
+        {
+            httpContext.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

@@ -1,4 +1,5 @@
 using Lightfast.Cloud.Conversations.Providers;
+using Lightfast.Cloud.Observability;
 using Lightfast.Cloud.Servers;
 using Lightfast.Cloud.Servers.Connections;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,11 @@ public static class LightfastGrainsExtensions
         services.AddOptions<McpConnectionOptions>().BindConfiguration(McpConnectionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServerRegistryOptions>().BindConfiguration(ServerRegistryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<IMcpConnectionFactory, McpConnectionFactory>();
+        services.AddMetrics();
+        services.TryAddSingleton<LightfastMetrics>();
+        services.AddOptions<ServerKeeperOptions>().BindConfiguration(ServerKeeperOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ServerKeeper>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ServerKeeper>());
         services.AddOptions<AiOptions>().BindConfiguration(AiOptions.SectionName);
         services.TryAddSingleton<IChatClientProvider, ChatClientProvider>();
         return services;

@@ -1,11 +1,18 @@
+using System.Globalization;
+using System.Net;
 using Lightfast.Cloud.Errors;
+using Lightfast.Cloud.Observability;
 using Lightfast.Cloud.Servers.Configuration;
 using Lightfast.Cloud.Servers.Connections;
+using Lightfast.Cloud.Servers.Resilience;
 using Lightfast.Cloud.Tools;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Lightfast.Cloud.Servers;
 
@@ -14,35 +21,69 @@ namespace Lightfast.Cloud.Servers;
 /// <see cref="McpClient"/>, which every tool call reuses. Tool calls, tool listings, pings and info interleave
 /// (see the interface); configuration and lifecycle changes run one at a time.
 /// </summary>
+/// <remarks>
+/// <para>Resilience: every call goes through the server's <see cref="ServerCallPipeline"/> (retry of transient
+/// failures, circuit breaker, timeout). A connection that is lost while the server should run is re-established:
+/// a stdio process is restarted at once, within its <see cref="RestartBudget"/>; an HTTP server is reconnected by
+/// the next call or health check, with backoff. An HTTP server that forgot our session (404) gets a new session
+/// and the call is sent once more.</para>
+/// <para>A grain timer checks health every <see cref="ServerResilience.HealthInterval"/> and resumes a server
+/// whose activation was lost (silo restart or failure) while its desired state is running.</para>
+/// </remarks>
 public sealed class McpServerGrain(
     [PersistentState("server")] IPersistentState<McpServerState> state,
     IMcpConnectionFactory connections,
     IOptions<McpConnectionOptions> options,
+    LightfastMetrics metrics,
+    ILocalSiloDetails silo,
     TimeProvider time,
-    ILogger<McpServerGrain> logger) : Grain, IMcpServerGrain
+    ILogger<McpServerGrain> logger) : Grain, IMcpServerGrain, IDisposable
 {
-    /// <summary>A running server's activation is kept, because it holds the connection.</summary>
+    /// <summary>A server that should run keeps its activation, because the activation holds the connection.</summary>
     private static readonly TimeSpan KeepRunningServerActive = TimeSpan.FromDays(3650);
+
+    /// <summary>The longest wait between reconnect attempts to an unreachable HTTP server, or between restarts.</summary>
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
     private McpConnection? _connection;
     private ServerStatus _status = ServerStatus.Stopped;
     private DateTimeOffset? _startedAt;
     private ServerError? _lastError;
     private long _callCount;
+    private int _reconnects;
     private Dictionary<string, ToolDescriptor> _tools = new(StringComparer.Ordinal);
 
+    // Resilience, rebuilt from the definition's settings.
+    private ServerCallPipeline? _pipeline;
+    private HealthTracker _health = new(ServerResilience.Default.UnhealthyThreshold);
+    private RestartBudget _restarts = new(ServerResilience.Default.MaxRestarts, ServerResilience.Default.RestartWindow);
+    private IGrainTimer? _healthTimer;
+
+    // Recovery: the connection was lost while the server should run and may be re-established.
+    private bool _recoverable;
+    private Task<McpConnection>? _recovery;
+    private int _reconnectFailures;
+    private DateTimeOffset _nextReconnectAt;
+    private CancellationTokenSource _lifetime = new();
+
     private string Name => this.GetPrimaryKeyString();
+
+    private bool ShouldRun => state.State is { Definition: not null, DesiredState: DesiredState.Running };
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tools = state.State.Tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        if (state.State.Definition is not null && state.State.DesiredState == DesiredState.Running)
+        if (state.State.Definition is { } definition)
         {
-            // Come back by ourselves: the activation was lost (silo restart, collection) while the server should run.
-            this.RegisterGrainTimer(
-                static (grain, ct) => grain.ResumeAsync(ct),
-                this,
-                new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan });
+            ApplySettings(definition);
+        }
+
+        if (ShouldRun)
+        {
+            // Come back by ourselves: the activation was lost (silo restart or failure, collection) while the
+            // server should run. The first health tick, at once, reconnects.
+            DelayDeactivation(KeepRunningServerActive);
+            StartHealthTimer(dueTime: TimeSpan.Zero);
         }
 
         return Task.CompletedTask;
@@ -50,8 +91,11 @@ public sealed class McpServerGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Graceful silo shutdown or collection: close the connection (for stdio this ends the child process).
+        // Graceful silo shutdown or collection: end any recovery and close the connection (for stdio this ends
+        // the child process; for HTTP it ends the MCP session). Everything persisted was written when it changed.
+        await EndRecoveryAsync();
         await DisconnectAsync();
+        metrics.Forget(Name);
     }
 
     public async Task<ServerInfo> ConfigureAsync(ServerDefinition definition, CancellationToken cancellationToken = default)
@@ -63,7 +107,7 @@ public sealed class McpServerGrain(
             throw new ValidationException("name", $"'{definition.Name}' does not match the server grain '{Name}'");
         }
 
-        var wasConnected = _connection is not null;
+        var wasActive = _connection is not null || _recovery is not null || _recoverable;
         state.State.Definition = definition;
         if (!definition.Enabled)
         {
@@ -73,13 +117,16 @@ public sealed class McpServerGrain(
         await state.WriteStateAsync(cancellationToken);
         ServersLog.Configured(logger, Name, definition.Transport, definition.Enabled);
 
-        if (wasConnected)
+        if (wasActive)
         {
+            await EndRecoveryAsync();
             await DisconnectAsync();
-            if (state.State.DesiredState == DesiredState.Running)
-            {
-                await TryConnectAsync(definition, cancellationToken);
-            }
+        }
+
+        ApplySettings(definition);
+        if (wasActive && ShouldRun)
+        {
+            await TryConnectAsync(definition, cancellationToken);
         }
 
         return BuildInfo();
@@ -88,12 +135,15 @@ public sealed class McpServerGrain(
     public async Task RemoveAsync(CancellationToken cancellationToken = default)
     {
         RequireDefinition();
+        await EndRecoveryAsync();
+        StopHealthTimer();
         await DisconnectAsync();
         await state.ClearStateAsync(cancellationToken);
         state.State = new McpServerState();
         _tools = new(StringComparer.Ordinal);
         _lastError = null;
         _status = ServerStatus.Stopped;
+        metrics.Forget(Name);
         ServersLog.Removed(logger, Name);
         DeactivateOnIdle();
     }
@@ -101,6 +151,11 @@ public sealed class McpServerGrain(
     public async Task<ServerInfo> StartAsync(CancellationToken cancellationToken = default)
     {
         var definition = RequireDefinition();
+        if (_recovery is { } recovery)
+        {
+            await WaitQuietlyAsync(recovery);
+        }
+
         if (_connection is not null)
         {
             return BuildInfo();
@@ -112,6 +167,9 @@ public sealed class McpServerGrain(
             await state.WriteStateAsync(cancellationToken);
         }
 
+        // An operator's start is a fresh start: the restart budget and the reconnect backoff begin again.
+        _restarts.Reset();
+        _reconnectFailures = 0;
         await ConnectAsync(definition, cancellationToken);
         return BuildInfo();
     }
@@ -125,6 +183,8 @@ public sealed class McpServerGrain(
             await state.WriteStateAsync(cancellationToken);
         }
 
+        await EndRecoveryAsync();
+        StopHealthTimer();
         await DisconnectAsync();
         _status = ServerStatus.Stopped;
         _lastError = null;
@@ -134,6 +194,7 @@ public sealed class McpServerGrain(
     public async Task<ServerInfo> RestartAsync(CancellationToken cancellationToken = default)
     {
         RequireDefinition();
+        await EndRecoveryAsync();
         await DisconnectAsync();
         return await StartAsync(cancellationToken);
     }
@@ -143,36 +204,61 @@ public sealed class McpServerGrain(
 
     public Task<IReadOnlyList<ToolDescriptor>> ListToolsAsync(CancellationToken cancellationToken = default)
     {
-        RequireRunning();
+        RequireDefinition();
+
+        // While a lost connection is being re-established the server's tools stay offered: a call waits for
+        // the new connection (or fails with a clear error) instead of the tools vanishing from the catalog.
+        if (_connection is null && !(ShouldRun && (_recovery is not null || _recoverable)))
+        {
+            throw NotRunning();
+        }
+
         return Task.FromResult<IReadOnlyList<ToolDescriptor>>([.. _tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal)]);
     }
 
     public async Task<ToolCallResult> CallToolAsync(string tool, string? argumentsJson, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tool);
-        var connection = RequireRunning();
-        var definition = state.State.Definition!;
-        if (!_tools.TryGetValue(tool, out var descriptor))
-        {
-            throw NotFoundException.Tool(Name, tool);
-        }
-
-        var arguments = ToolArguments.Parse(argumentsJson, Name, descriptor);
-        _callCount++;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(definition.CallTimeout);
+        var definition = RequireDefinition();
+        var pipeline = _pipeline!;
         var started = time.GetTimestamp();
+        var outcome = LightfastMetrics.Outcomes.Failed;
         try
         {
-            var result = await connection.Client.CallToolAsync(tool, arguments, cancellationToken: timeout.Token);
+            if (_connection is null && !(ShouldRun && (_recovery is not null || _recoverable)))
+            {
+                throw NotRunning();
+            }
+
+            if (!_tools.TryGetValue(tool, out var descriptor))
+            {
+                throw NotFoundException.Tool(Name, tool);
+            }
+
+            IReadOnlyDictionary<string, object?>? arguments;
+            try
+            {
+                arguments = ToolArguments.Parse(argumentsJson, Name, descriptor);
+            }
+            catch (LightfastException)
+            {
+                outcome = LightfastMetrics.Outcomes.InvalidArguments;
+                throw;
+            }
+
+            _callCount++;
+            var result = await pipeline.ExecuteAsync(ct => AttemptAsync(definition, tool, arguments, ct), cancellationToken);
+            outcome = result.IsError is true ? LightfastMetrics.Outcomes.ToolError : LightfastMetrics.Outcomes.Success;
             return ToolMapper.ToResult(Name, tool, result, time.GetElapsedTime(started));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            outcome = LightfastMetrics.Outcomes.Cancelled;
             throw;
         }
-        catch (OperationCanceledException ex)
+        catch (TimeoutRejectedException ex)
         {
+            outcome = LightfastMetrics.Outcomes.Timeout;
             throw Logged(new ToolExecutionException(
                 ErrorCodes.ToolTimeout,
                 ErrorCategory.Timeout,
@@ -181,8 +267,18 @@ public sealed class McpServerGrain(
                 $"Tool '{tool}' of server '{Name}' did not answer within {definition.CallTimeout.TotalSeconds:0.###} s; the call was cancelled.",
                 ex), tool);
         }
+        catch (BrokenCircuitException ex)
+        {
+            outcome = LightfastMetrics.Outcomes.CircuitOpen;
+            throw Logged(ServerException.CircuitOpen(Name, ex.RetryAfter ?? pipeline.BreakDuration), tool);
+        }
+        catch (TransientCallException ex)
+        {
+            throw Logged(ex.Error, tool);
+        }
         catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.InvalidParams)
         {
+            outcome = LightfastMetrics.Outcomes.InvalidArguments;
             throw Logged(new ToolExecutionException(
                 ErrorCodes.ToolInvalidArguments,
                 ErrorCategory.Unprocessable,
@@ -201,57 +297,350 @@ public sealed class McpServerGrain(
                 $"Tool '{tool}' of server '{Name}' failed with MCP error {(int)ex.ErrorCode}: {ex.Message}",
                 ex), tool);
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or McpException)
+        finally
         {
-            var lost = await OnConnectionLostAsync(connection, ex.Message);
-            throw Logged(new ServerException(
-                ErrorCodes.ServerConnectionFailed,
-                ErrorCategory.Upstream,
-                Name,
-                $"The connection to MCP server '{Name}' failed during a call to '{tool}': {lost}",
-                ex), tool);
+            metrics.ToolCall(Name, outcome, time.GetElapsedTime(started));
         }
     }
 
     public async Task<ServerHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
         RequireDefinition();
-        var now = time.GetUtcNow();
-        var connection = _connection;
-        if (connection is null || _status != ServerStatus.Running)
+        if (_connection is { } connection)
         {
-            var health = _status is ServerStatus.Stopped ? HealthStatus.Stopped : HealthStatus.Unhealthy;
-            return new ServerHealth(Name, health, _status, now, null, _lastError);
+            await PingAsync(connection, cancellationToken);
         }
 
+        return HealthSnapshot();
+    }
+
+    public Task<ServerStatus> EnsureDesiredStateAsync()
+    {
+        if (ShouldRun)
+        {
+            DelayDeactivation(KeepRunningServerActive);
+            if (_healthTimer is null)
+            {
+                StartHealthTimer(dueTime: TimeSpan.Zero);
+            }
+        }
+
+        return Task.FromResult(state.State.Definition is null ? ServerStatus.Stopped : _status);
+    }
+
+    public async Task<IReadOnlyList<ToolDescriptor>> RefreshToolsAsync(CancellationToken cancellationToken = default)
+    {
+        var definition = RequireDefinition();
+        if (_connection is not { } connection)
+        {
+            throw NotRunning();
+        }
+
+        var tools = await ListServerToolsAsync(definition, connection, cancellationToken);
+        if (ReferenceEquals(connection, _connection))
+        {
+            _tools = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            state.State.Tools = tools;
+            await state.WriteStateAsync(cancellationToken);
+            ServersLog.ToolsRefreshed(logger, Name, tools.Count);
+        }
+
+        return [.. _tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// One attempt of a call: get the connection (re-establishing a lost one), call, and sort the failures into
+    /// transient ones (worth another attempt: <see cref="TransientCallException"/>) and the rest.
+    /// </summary>
+    private async Task<CallToolResult> AttemptAsync(ServerDefinition definition, string tool, IReadOnlyDictionary<string, object?>? arguments, CancellationToken cancellationToken)
+    {
+        var connection = await AcquireConnectionAsync(definition, "call", cancellationToken);
+        try
+        {
+            return await connection.Client.CallToolAsync(tool, arguments, cancellationToken: cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            // The server restarted and forgot our session: the request was refused before it ran, so a new
+            // session and one more send lose nothing and run the call at most once.
+            ServersLog.SessionExpired(logger, Name);
+            await OnConnectionLostAsync(connection, "the server no longer knows the MCP session (HTTP 404)", reconnectReason: "session_expired");
+            connection = await AcquireConnectionAsync(definition, "session_expired", cancellationToken);
+            try
+            {
+                return await connection.Client.CallToolAsync(tool, arguments, cancellationToken: cancellationToken);
+            }
+            catch (Exception again) when (IsConnectionFailure(again))
+            {
+                throw await ConnectionFailedAsync(connection, tool, again);
+            }
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw await ConnectionFailedAsync(connection, tool, ex);
+        }
+    }
+
+    /// <summary>The connection to use now: the open one, or the one a recovery (started here if needed) brings.</summary>
+    private async Task<McpConnection> AcquireConnectionAsync(ServerDefinition definition, string reason, CancellationToken cancellationToken)
+    {
+        if (_connection is { } open)
+        {
+            return open;
+        }
+
+        if (_recovery is null && !(ShouldRun && _recoverable))
+        {
+            throw NotRunning();
+        }
+
+        var recovery = _recovery ?? Recover(reason);
+        try
+        {
+            return await recovery.WaitAsync(cancellationToken);
+        }
+        catch (ServerException ex) when (definition.Transport != McpTransportKind.Stdio && ex.Code is ErrorCodes.ServerConnectionFailed or ErrorCodes.ServerStartFailed)
+        {
+            // An HTTP server that cannot be reached now may be back in a moment.
+            throw new TransientCallException(ex);
+        }
+    }
+
+    private async Task<Exception> ConnectionFailedAsync(McpConnection connection, string tool, Exception exception)
+    {
+        var transient = exception is not HttpRequestException { StatusCode: { } status } || IsTransientStatus(status);
+        var reason = exception.Message;
+        if (transient)
+        {
+            reason = await OnConnectionLostAsync(connection, exception.Message, reconnectReason: "connection_lost");
+        }
+
+        var error = new ServerException(
+            ErrorCodes.ServerConnectionFailed,
+            ErrorCategory.Upstream,
+            Name,
+            $"The connection to MCP server '{Name}' failed during a call to '{tool}': {reason}",
+            exception);
+        return transient ? new TransientCallException(error) : error;
+    }
+
+    private static bool IsConnectionFailure(Exception exception) =>
+        exception is IOException or HttpRequestException || (exception is McpException and not McpProtocolException);
+
+    private static bool IsTransientStatus(HttpStatusCode status) =>
+        (int)status >= 500 || status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
+
+    /// <summary>A health check: ping over MCP, at most PingTimeout; Unhealthy after the threshold reconnects.</summary>
+    private async Task OnHealthTickAsync(CancellationToken cancellationToken)
+    {
+        if (!ShouldRun)
+        {
+            return;
+        }
+
+        if (_connection is { } connection)
+        {
+            await PingAsync(connection, cancellationToken);
+            if (_health.Status == HealthStatus.Unhealthy && ReferenceEquals(connection, _connection))
+            {
+                await OnConnectionLostAsync(connection, $"{_health.ConsecutiveFailures} health checks failed in a row", reconnectReason: "unhealthy");
+                if (_recovery is null)
+                {
+                    _nextReconnectAt = time.GetUtcNow();
+                    RecoverInBackground("unhealthy");
+                }
+            }
+
+            return;
+        }
+
+        if (_recovery is not null)
+        {
+            return;
+        }
+
+        if (_status == ServerStatus.Stopped)
+        {
+            // A new activation of a server that should run (its silo died or restarted): resume it.
+            ServersLog.Resuming(logger, Name);
+            RecoverInBackground("resume");
+        }
+        else if (_recoverable && time.GetUtcNow() >= _nextReconnectAt)
+        {
+            RecoverInBackground("reconnect");
+        }
+    }
+
+    private async Task PingAsync(McpConnection connection, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.PingTimeout);
         var started = time.GetTimestamp();
         try
         {
             await connection.Client.PingAsync(cancellationToken: timeout.Token);
-            return new ServerHealth(Name, HealthStatus.Healthy, _status, now, time.GetElapsedTime(started).TotalMilliseconds, null);
+            RecordHealth(_health.Succeeded(time.GetUtcNow(), time.GetElapsedTime(started)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException or McpException)
+        catch (Exception ex) when (ex is OperationCanceledException || IsConnectionFailure(ex))
         {
             var reason = ex is OperationCanceledException
                 ? $"no answer to ping within {options.Value.PingTimeout.TotalSeconds:0.###} s"
                 : ex.Message;
             ServersLog.PingFailed(logger, Name, reason);
-            return new ServerHealth(Name, HealthStatus.Unhealthy, _status, now, null, new ServerError(ErrorCodes.ServerUnavailable, reason, now));
+            var now = time.GetUtcNow();
+            RecordHealth(_health.Failed(now, new ServerError(ErrorCodes.ServerUnavailable, reason, now)));
+            if (ex is HttpRequestException { StatusCode: HttpStatusCode.NotFound })
+            {
+                // The server forgot our session: a new one now rather than after more failed checks.
+                await OnConnectionLostAsync(connection, "the server no longer knows the MCP session (HTTP 404)", reconnectReason: "session_expired");
+                if (_recovery is null && ShouldRun)
+                {
+                    RecoverInBackground("session_expired");
+                }
+            }
         }
     }
 
-    private async Task ResumeAsync(CancellationToken cancellationToken)
+    private void RecordHealth(HealthStatus health)
     {
-        if (_connection is null && state.State is { Definition: { } definition, DesiredState: DesiredState.Running })
+        metrics.Health(Name, health);
+        ServersLog.HealthChecked(logger, Name, health, _health.ConsecutiveFailures, _health.LatencyMs);
+    }
+
+    private ServerHealth HealthSnapshot()
+    {
+        var now = time.GetUtcNow();
+        if (_connection is not null)
         {
-            ServersLog.Resuming(logger, Name);
-            await TryConnectAsync(definition, cancellationToken);
+            return _health.Snapshot(Name, _status) with { CheckedAt = _health.LastCheckAt ?? now };
+        }
+
+        var health = _status is ServerStatus.Stopped && !ShouldRun ? HealthStatus.Stopped : HealthStatus.Unhealthy;
+        return new ServerHealth(Name, health, _status, now, null, _lastError, _health.ConsecutiveFailures);
+    }
+
+    /// <summary>
+    /// Re-establishes a lost connection; every caller that needs it meanwhile shares this one attempt. A stdio
+    /// server is restarted, with backoff, until its restart budget is spent; an HTTP server is tried once (calls
+    /// and health checks try again later, with backoff).
+    /// </summary>
+    private Task<McpConnection> Recover(string reason) => _recovery ??= RunRecoveryAsync(reason, _lifetime.Token);
+
+    private void RecoverInBackground(string reason) => _ = ObserveAsync(Recover(reason));
+
+    /// <summary>Waits for a background recovery whose failure is already recorded in the server's state.</summary>
+    private static async Task ObserveAsync(Task recovery) => await WaitQuietlyAsync(recovery);
+
+    private async Task<McpConnection> RunRecoveryAsync(string reason, CancellationToken cancellationToken)
+    {
+        // Never complete synchronously, so that _recovery is set before it is cleared below.
+        await Task.Yield();
+        var definition = state.State.Definition!;
+        try
+        {
+            if (definition.Transport != McpTransportKind.Stdio || reason == "resume")
+            {
+                var connection = await ReconnectAsync(definition, reason, cancellationToken);
+                return connection;
+            }
+
+            while (true)
+            {
+                if (!_restarts.TryTake(time.GetUtcNow()))
+                {
+                    throw RestartsExhausted();
+                }
+
+                var delay = Backoff(definition.Resilience.RetryDelay, _restarts.Used - 1);
+                ServersLog.Restarting(logger, Name, _restarts.Used, _restarts.Max, delay.TotalMilliseconds);
+                await Task.Delay(delay, time, cancellationToken);
+                try
+                {
+                    return await ReconnectAsync(definition, "process_exited", cancellationToken);
+                }
+                catch (ServerException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Recorded as the last error by ConnectAsync; try again while the budget lasts.
+                    ServersLog.RestartFailed(logger, Name, ex.Code, ex.Message);
+                }
+            }
+        }
+        catch (LightfastException) when (definition.Transport != McpTransportKind.Stdio && !cancellationToken.IsCancellationRequested && ShouldRun)
+        {
+            _recoverable = true;
+            _reconnectFailures++;
+            _nextReconnectAt = time.GetUtcNow() + Backoff(definition.Resilience.HealthInterval, _reconnectFailures - 1);
+            throw;
+        }
+        finally
+        {
+            _recovery = null;
+        }
+    }
+
+    private async Task<McpConnection> ReconnectAsync(ServerDefinition definition, string reason, CancellationToken cancellationToken)
+    {
+        var connection = await ConnectAsync(definition, cancellationToken);
+        _reconnectFailures = 0;
+        _reconnects++;
+        metrics.Reconnect(Name, reason);
+        ServersLog.Reconnected(logger, Name, reason, _reconnects);
+        return connection;
+    }
+
+    private ServerException RestartsExhausted()
+    {
+        var last = _lastError?.Message ?? "the connection was lost";
+        var error = new ServerException(
+            ErrorCodes.ServerProcessExited,
+            ErrorCategory.Upstream,
+            Name,
+            $"MCP server '{Name}' was restarted {_restarts.Max} times within {_restarts.Window.TotalMinutes:0.#} min and is not restarted again; start it to try again. Last: {last}");
+        _recoverable = false;
+        _status = ServerStatus.Error;
+        _lastError = new ServerError(error.Code, error.Message, time.GetUtcNow());
+        ServersLog.RestartsExhausted(logger, Name, _restarts.Max, last);
+        return error;
+    }
+
+    private static TimeSpan Backoff(TimeSpan baseDelay, int attempt)
+    {
+        var factor = Math.Pow(2, Math.Clamp(attempt, 0, 20));
+        var delay = TimeSpan.FromMilliseconds(baseDelay.TotalMilliseconds * factor);
+        return delay > MaxBackoff ? MaxBackoff : delay;
+    }
+
+    /// <summary>Cancels a recovery in progress (stop, remove, reconfigure, deactivation) and waits for it to end.</summary>
+    private async Task EndRecoveryAsync()
+    {
+        _recoverable = false;
+        if (_recovery is { } recovery)
+        {
+            await _lifetime.CancelAsync();
+            await WaitQuietlyAsync(recovery);
+        }
+
+        if (_lifetime.IsCancellationRequested)
+        {
+            _lifetime.Dispose();
+            _lifetime = new CancellationTokenSource();
+        }
+    }
+
+    /// <summary>Waits for a recovery whose outcome is already recorded in the server's state and logged.</summary>
+    private static async Task WaitQuietlyAsync(Task recovery)
+    {
+        try
+        {
+            await recovery;
+        }
+        catch (Exception ex) when (ex is LightfastException or OperationCanceledException)
+        {
+            // Recorded in _status/_lastError and logged where it happened.
         }
     }
 
@@ -268,10 +657,9 @@ public sealed class McpServerGrain(
         }
     }
 
-    private async Task ConnectAsync(ServerDefinition definition, CancellationToken cancellationToken)
+    private async Task<McpConnection> ConnectAsync(ServerDefinition definition, CancellationToken cancellationToken)
     {
         _status = ServerStatus.Starting;
-        _lastError = null;
         ServersLog.Starting(logger, Name, definition.Transport);
         McpConnection? connection = null;
         try
@@ -281,13 +669,22 @@ public sealed class McpServerGrain(
             _connection = connection;
             _tools = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
             _status = ServerStatus.Running;
+            _lastError = null;
+            _recoverable = false;
             _startedAt = time.GetUtcNow();
+            _health.Reset();
             state.State.Tools = tools;
             await state.WriteStateAsync(cancellationToken);
             DelayDeactivation(KeepRunningServerActive);
+            if (_healthTimer is null)
+            {
+                StartHealthTimer(definition.Resilience.HealthInterval);
+            }
+
+            WatchToolListChanges(connection);
             _ = ObserveCompletionAsync(connection);
-            var serverVersion = ServerVersion(connection);
-            ServersLog.Started(logger, Name, serverVersion, connection.Client.NegotiatedProtocolVersion, tools.Count);
+            ServersLog.Started(logger, Name, ServerVersion(connection), connection.Client.NegotiatedProtocolVersion, tools.Count);
+            return connection;
         }
         catch (LightfastException ex)
         {
@@ -301,6 +698,33 @@ public sealed class McpServerGrain(
         }
     }
 
+    /// <summary>A server that says its tools changed (<c>notifications/tools/list_changed</c>) is listed again.</summary>
+    private void WatchToolListChanges(McpConnection connection)
+    {
+        var self = this.AsReference<IMcpServerGrain>();
+        var name = Name;
+        connection.Client.RegisterNotificationHandler(NotificationMethods.ToolListChangedNotification, (_, _) =>
+        {
+            // The SDK calls this on its own thread: go through the grain, which lists the tools in turn.
+            _ = RefreshAfterNotificationAsync(self, name, logger);
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    private static async Task RefreshAfterNotificationAsync(IMcpServerGrain server, string name, ILogger logger)
+    {
+        ServersLog.ToolsChanged(logger, name);
+        try
+        {
+            await server.RefreshToolsAsync();
+        }
+        catch (Exception ex) when (ex is LightfastException or OrleansException or TimeoutException)
+        {
+            // Nobody waits for this refresh: record why the catalog may be stale.
+            ServersLog.ToolsRefreshFailed(logger, ex, name);
+        }
+    }
+
     private async Task<List<ToolDescriptor>> ListServerToolsAsync(ServerDefinition definition, McpConnection connection, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -310,7 +734,7 @@ public sealed class McpServerGrain(
             var tools = await connection.Client.ListToolsAsync(cancellationToken: timeout.Token);
             return [.. tools.Select(ToolMapper.ToDescriptor)];
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException or HttpRequestException or McpException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (ex is OperationCanceledException || IsConnectionFailure(ex) || ex is McpException))
         {
             throw new ServerException(
                 ErrorCodes.ServerStartFailed,
@@ -342,33 +766,59 @@ public sealed class McpServerGrain(
 
     private async Task ObserveCompletionAsync(McpConnection connection)
     {
-        var details = await connection.Client.Completion;
-        if (!ReferenceEquals(_connection, connection))
-        {
-            return; // closed on purpose
-        }
-
-        var reason = details switch
-        {
-            StdioClientCompletionDetails stdio => $"the server process exited (exit code {stdio.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"})"
-                + (connection.StandardErrorTail is { Length: > 0 } tail ? $"; stderr: {tail}" : string.Empty),
-            _ => details.Exception?.Message ?? "the session ended",
-        };
-        await OnConnectionLostAsync(connection, reason);
-    }
-
-    private async Task<string> OnConnectionLostAsync(McpConnection connection, string reason)
-    {
+        await connection.Client.Completion;
         if (ReferenceEquals(_connection, connection))
         {
-            _connection = null;
-            _status = ServerStatus.Error;
-            _lastError = new ServerError(ErrorCodes.ServerConnectionFailed, $"Connection lost: {reason}", time.GetUtcNow());
-            ServersLog.ConnectionLost(logger, Name, reason);
-            await CloseAsync(connection);
+            await OnConnectionLostAsync(connection, "the session ended", reconnectReason: "process_exited");
+        }
+    }
+
+    /// <summary>
+    /// The connection broke (a process exited, a transport failed, too many health checks failed): close it,
+    /// record why, and when the server should run, re-establish it (stdio: restart at once; HTTP: at the next
+    /// call or health check). Returns the reason, with the exit code and standard error of a stdio process.
+    /// </summary>
+    private async Task<string> OnConnectionLostAsync(McpConnection connection, string reason, string reconnectReason)
+    {
+        if (!ReferenceEquals(_connection, connection))
+        {
+            return reason;
         }
 
-        return reason;
+        _connection = null;
+        _status = ServerStatus.Error;
+        await CloseAsync(connection);
+        var described = Describe(connection, reason);
+        var code = connection.Client.Completion.IsCompleted && connection.Client.Completion.Result is StdioClientCompletionDetails
+            ? ErrorCodes.ServerProcessExited
+            : ErrorCodes.ServerConnectionFailed;
+        _lastError = new ServerError(code, $"Connection lost: {described}", time.GetUtcNow());
+        ServersLog.ConnectionLost(logger, Name, described, reconnectReason);
+        if (ShouldRun)
+        {
+            _recoverable = true;
+            _nextReconnectAt = time.GetUtcNow();
+            if (state.State.Definition!.Transport == McpTransportKind.Stdio && _recovery is null)
+            {
+                RecoverInBackground("process_exited");
+            }
+        }
+
+        return described;
+    }
+
+    /// <summary>For a stdio server whose process ended: its exit code and the tail of its standard error.</summary>
+    private static string Describe(McpConnection connection, string reason)
+    {
+        var completion = connection.Client.Completion;
+        if (!completion.IsCompletedSuccessfully || completion.Result is not StdioClientCompletionDetails stdio)
+        {
+            return reason;
+        }
+
+        var exit = stdio.ExitCode is { } code ? code.ToString(CultureInfo.InvariantCulture) : "unknown";
+        var tail = connection.StandardErrorTail;
+        return $"the server process exited (exit code {exit}){(tail.Length > 0 ? $"; stderr: {tail}" : string.Empty)}";
     }
 
     private async Task DisconnectAsync()
@@ -400,15 +850,49 @@ public sealed class McpServerGrain(
         }
     }
 
+    private void ApplySettings(ServerDefinition definition)
+    {
+        var settings = definition.Resilience;
+        _pipeline = new ServerCallPipeline(Name, settings, definition.CallTimeout, metrics, logger);
+        _health = new HealthTracker(settings.UnhealthyThreshold);
+        _restarts = new RestartBudget(settings.MaxRestarts, settings.RestartWindow);
+        if (_healthTimer is not null)
+        {
+            StopHealthTimer();
+            StartHealthTimer(settings.HealthInterval);
+        }
+    }
+
+    private void StartHealthTimer(TimeSpan dueTime)
+    {
+        var interval = state.State.Definition?.Resilience.HealthInterval ?? ServerResilience.Default.HealthInterval;
+        _healthTimer = this.RegisterGrainTimer(
+            static (grain, ct) => grain.OnHealthTickAsync(ct),
+            this,
+            new GrainTimerCreationOptions { DueTime = dueTime, Period = interval });
+    }
+
+    private void StopHealthTimer()
+    {
+        _healthTimer?.Dispose();
+        _healthTimer = null;
+    }
+
+    /// <summary>Orleans disposes a grain after its deactivation.</summary>
+    public void Dispose() => _lifetime.Dispose();
+
     private ServerDefinition RequireDefinition() =>
         state.State.Definition ?? throw NotFoundException.Server(Name);
 
-    private McpConnection RequireRunning()
+    private ServerException NotRunning()
     {
-        RequireDefinition();
-        return _connection is { } connection && _status == ServerStatus.Running
-            ? connection
-            : throw ServerException.NotRunning(Name, _status);
+        var error = ServerException.NotRunning(Name, _status);
+        if (_lastError is { } last)
+        {
+            error.WithDetail("lastError", last.Code);
+        }
+
+        return error;
     }
 
     private LightfastException Logged(LightfastException exception, string tool)
@@ -445,6 +929,11 @@ public sealed class McpServerGrain(
             Tags = definition.Tags,
             ServerVersion = _connection is { } connection ? ServerVersion(connection) : null,
             ProtocolVersion = _connection?.Client.NegotiatedProtocolVersion,
+            Health = _health.HasChecked || _connection is null ? HealthSnapshot() : null,
+            Circuit = _pipeline?.Circuit ?? CircuitState.Closed,
+            Reconnects = _reconnects,
+            Silo = silo.SiloAddress.ToString(),
+            Resilience = definition.Resilience,
         };
     }
 }

@@ -135,6 +135,13 @@ public sealed class ServerRegistryGrain(
             }
         }, cancellationToken);
 
+    public async Task<int> EnsureDesiredStateAsync(CancellationToken cancellationToken = default)
+    {
+        var names = state.State.Names.ToList();
+        await ForEachServerAsync(names, (server, _) => server.EnsureDesiredStateAsync(), cancellationToken);
+        return names.Count;
+    }
+
     public async Task<ToolCatalog> GetToolCatalogAsync(CancellationToken cancellationToken = default)
     {
         var perServer = await ForEachServerAsync(state.State.Names, async (server, ct) =>

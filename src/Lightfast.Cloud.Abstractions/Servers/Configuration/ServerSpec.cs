@@ -32,6 +32,34 @@ public sealed class ServerSpec
     public bool? Enabled { get; set; }
 
     public List<string>? Tags { get; set; }
+
+    /// <summary>Overrides of the resilience defaults (<see cref="ServerResilience"/>); any field may be left out.</summary>
+    public ResilienceSpec? Resilience { get; set; }
+}
+
+/// <summary>The <c>resilience:</c> section of a server, in seconds and counts; what is left out keeps its default.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
+public sealed class ResilienceSpec
+{
+    public int? MaxRetries { get; set; }
+
+    public double? RetryDelaySeconds { get; set; }
+
+    public double? CircuitFailureRatio { get; set; }
+
+    public int? CircuitMinimumCalls { get; set; }
+
+    public double? CircuitSamplingSeconds { get; set; }
+
+    public double? CircuitBreakSeconds { get; set; }
+
+    public int? MaxRestarts { get; set; }
+
+    public double? RestartWindowSeconds { get; set; }
+
+    public double? HealthIntervalSeconds { get; set; }
+
+    public int? UnhealthyThreshold { get; set; }
 }
 
 /// <summary>A servers file: <c>servers:</c> followed by a list of <see cref="ServerSpec"/>.</summary>

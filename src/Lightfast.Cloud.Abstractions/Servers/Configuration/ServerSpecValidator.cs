@@ -16,6 +16,9 @@ public static partial class ServerSpecValidator
     /// <summary>Longest accepted call timeout.</summary>
     public static readonly TimeSpan MaxCallTimeout = TimeSpan.FromHours(1);
 
+    /// <summary>Longest duration accepted anywhere in a definition.</summary>
+    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
     /// <summary>
     /// Server names: lower-case letters, digits and '-', starting with a letter or digit. No '_' so that the
     /// first "__" of a qualified tool name always ends the server name.
@@ -70,9 +73,11 @@ public static partial class ServerSpecValidator
             }
         }
 
+        var resilience = ToResilience(spec.Resilience, Join(path, "resilience"), errors);
+
         // Then the rules of the definition itself, keeping one problem per path: a field that could not be
         // parsed is not reported again as missing.
-        var definition = Build(spec, transport, url, callTimeout);
+        var definition = Build(spec, transport, url, callTimeout) with { Resilience = resilience };
         var ruleErrors = new List<ValidationError>();
         var transportKnown = errors.Skip(before).All(e => e.Path != Join(path, "transport"));
         Validate(definition, path, ruleErrors, checkTransport: transportKnown);
@@ -112,6 +117,8 @@ public static partial class ServerSpecValidator
         {
             errors.Add(new ValidationError(Join(path, "callTimeoutSeconds"), $"must be greater than 0 and at most {MaxCallTimeout.TotalSeconds}"));
         }
+
+        ValidateResilience(definition.Resilience, Join(path, "resilience"), errors);
 
         for (var i = 0; i < definition.Tags.Count; i++)
         {
@@ -241,6 +248,87 @@ public static partial class ServerSpecValidator
         }
 
         return errors.Count > before ? [] : definitions;
+    }
+
+    /// <summary>The resilience settings of a spec: its overrides on top of the defaults.</summary>
+    private static ServerResilience ToResilience(ResilienceSpec? spec, string path, List<ValidationError> errors)
+    {
+        var defaults = ServerResilience.Default;
+        if (spec is null)
+        {
+            return defaults;
+        }
+
+        return new ServerResilience
+        {
+            MaxRetries = spec.MaxRetries ?? defaults.MaxRetries,
+            RetryDelay = Seconds(spec.RetryDelaySeconds, defaults.RetryDelay, Join(path, "retryDelaySeconds"), errors),
+            CircuitFailureRatio = spec.CircuitFailureRatio ?? defaults.CircuitFailureRatio,
+            CircuitMinimumCalls = spec.CircuitMinimumCalls ?? defaults.CircuitMinimumCalls,
+            CircuitSamplingDuration = Seconds(spec.CircuitSamplingSeconds, defaults.CircuitSamplingDuration, Join(path, "circuitSamplingSeconds"), errors),
+            CircuitBreakDuration = Seconds(spec.CircuitBreakSeconds, defaults.CircuitBreakDuration, Join(path, "circuitBreakSeconds"), errors),
+            MaxRestarts = spec.MaxRestarts ?? defaults.MaxRestarts,
+            RestartWindow = Seconds(spec.RestartWindowSeconds, defaults.RestartWindow, Join(path, "restartWindowSeconds"), errors),
+            HealthInterval = Seconds(spec.HealthIntervalSeconds, defaults.HealthInterval, Join(path, "healthIntervalSeconds"), errors),
+            UnhealthyThreshold = spec.UnhealthyThreshold ?? defaults.UnhealthyThreshold,
+        };
+    }
+
+    private static TimeSpan Seconds(double? seconds, TimeSpan fallback, string path, List<ValidationError> errors)
+    {
+        if (seconds is not { } value)
+        {
+            return fallback;
+        }
+
+        if (!double.IsFinite(value) || value < 0 || value > MaxDuration.TotalSeconds)
+        {
+            errors.Add(new ValidationError(path, $"must be a number of seconds from 0 to {MaxDuration.TotalSeconds}"));
+            return fallback;
+        }
+
+        return TimeSpan.FromSeconds(value);
+    }
+
+    /// <summary>The ranges of the resilience settings (the circuit breaker's lower bounds are Polly's).</summary>
+    private static void ValidateResilience(ServerResilience resilience, string path, List<ValidationError> errors)
+    {
+        if (resilience is null)
+        {
+            errors.Add(new ValidationError(path, "is required"));
+            return;
+        }
+
+        Range(resilience.MaxRetries, 0, 10, Join(path, "maxRetries"), errors);
+        Range(resilience.RetryDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), Join(path, "retryDelaySeconds"), errors);
+        if (!(resilience.CircuitFailureRatio > 0 && resilience.CircuitFailureRatio <= 1))
+        {
+            errors.Add(new ValidationError(Join(path, "circuitFailureRatio"), "must be greater than 0 and at most 1"));
+        }
+
+        Range(resilience.CircuitMinimumCalls, 2, 10_000, Join(path, "circuitMinimumCalls"), errors);
+        Range(resilience.CircuitSamplingDuration, TimeSpan.FromSeconds(0.5), TimeSpan.FromHours(1), Join(path, "circuitSamplingSeconds"), errors);
+        Range(resilience.CircuitBreakDuration, TimeSpan.FromSeconds(0.5), TimeSpan.FromHours(1), Join(path, "circuitBreakSeconds"), errors);
+        Range(resilience.MaxRestarts, 0, 100, Join(path, "maxRestarts"), errors);
+        Range(resilience.RestartWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1), Join(path, "restartWindowSeconds"), errors);
+        Range(resilience.HealthInterval, TimeSpan.FromSeconds(0.5), TimeSpan.FromHours(1), Join(path, "healthIntervalSeconds"), errors);
+        Range(resilience.UnhealthyThreshold, 1, 100, Join(path, "unhealthyThreshold"), errors);
+    }
+
+    private static void Range(int value, int min, int max, string path, List<ValidationError> errors)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(new ValidationError(path, $"must be from {min} to {max}"));
+        }
+    }
+
+    private static void Range(TimeSpan value, TimeSpan min, TimeSpan max, string path, List<ValidationError> errors)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(new ValidationError(path, $"must be from {min.TotalSeconds} to {max.TotalSeconds} seconds"));
+        }
     }
 
     private static ServerDefinition Build(ServerSpec spec, McpTransportKind transport, Uri? url, TimeSpan callTimeout) => new()
