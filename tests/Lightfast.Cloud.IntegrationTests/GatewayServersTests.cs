@@ -167,7 +167,7 @@ public sealed class GatewayServersTests(GatewayFixture fixture)
     {
         var name = $"restartable-{Guid.NewGuid():N}"[..24];
         var everything = Repository.NpmServerScript("server-everything");
-        var before = GatewayFixture.ChildrenOf(fixture.Gateway.Id);
+        var before = ProcessTree.ChildrenOf(fixture.Gateway.Id);
         using var created = await Http.PostAsync(new Uri("/api/v1/servers", UriKind.Relative), Json(JsonSerializer.Serialize(new
         {
             name,
@@ -176,7 +176,7 @@ public sealed class GatewayServersTests(GatewayFixture fixture)
             args = new[] { everything, "stdio" },
         })), GatewayFixture.Timeout());
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var started = GatewayFixture.ChildrenOf(fixture.Gateway.Id).Except(before).ToList();
+        var started = ProcessTree.ChildrenOf(fixture.Gateway.Id).Except(before).ToList();
         Assert.Single(started);
 
         using var stopped = await Http.PostAsync(new Uri($"/api/v1/servers/{name}/stop", UriKind.Relative), null, GatewayFixture.Timeout());

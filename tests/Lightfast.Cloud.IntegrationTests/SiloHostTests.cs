@@ -89,9 +89,9 @@ public sealed class SiloHostTests
         Assert.Equal("AI_PROVIDER_NOT_CONFIGURED", (await chat.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("code").GetString());
 
         // The stdio server is a child of the silo, not of the gateway: the gateway holds no connection.
-        var serverProcesses = GatewayFixture.ChildrenOf(silo.Id);
+        var serverProcesses = ProcessTree.ChildrenOf(silo.Id);
         Assert.Single(serverProcesses);
-        Assert.Empty(GatewayFixture.ChildrenOf(gateway.Id));
+        Assert.Empty(ProcessTree.ChildrenOf(gateway.Id));
 
         // Stopping the silo the way a container runtime does ends its stdio servers: no orphan is left.
         await GatewayFixture.StopGracefullyAsync(silo);

@@ -23,4 +23,18 @@ public static class Eventually
 
     public static Task WaitAsync(Func<bool> condition, string what, TimeSpan timeout) =>
         WaitAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>Polls <paramref name="read"/> until its value satisfies <paramref name="until"/>, and returns that value.</summary>
+    public static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> until, string what, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(until);
+        var last = default(T);
+        await WaitAsync(
+            async () => until(last = await read()),
+            what,
+            timeout,
+            () => $"Last value: {last}");
+        return last!;
+    }
 }

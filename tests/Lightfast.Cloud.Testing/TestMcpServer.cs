@@ -16,10 +16,15 @@ namespace Lightfast.Cloud.Testing;
 /// that let tests prove concurrency without timing: <c>rendezvous</c> only answers once <c>count</c> calls of
 /// the same group are in flight together. Paths <c>/gated/{id}/mcp</c> hold each id's first request until
 /// <see cref="StartGate"/> has seen the expected number of ids arrive, which proves that servers start together.
+/// Stateful (sessions, notifications) when asked: then <c>add_tool</c> adds a tool at runtime, which sends
+/// <c>notifications/tools/list_changed</c>, and a server started again on the same port has forgotten every session.
 /// </summary>
 public sealed class TestMcpServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+
+    private int _sessionsEnded;
+    private int _requests;
 
     private TestMcpServer(WebApplication app, Uri baseAddress)
     {
@@ -29,21 +34,45 @@ public sealed class TestMcpServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    public int Port => BaseAddress.Port;
+
+    /// <summary>How many MCP sessions clients ended (HTTP DELETE).</summary>
+    public int SessionsEnded => Volatile.Read(ref _sessionsEnded);
+
+    /// <summary>How many HTTP requests reached the MCP endpoint.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
     public Uri McpEndpoint => new(BaseAddress, "/mcp");
 
     public static StartGate? Gate { get; set; }
 
     public Uri GatedEndpoint(string id) => new(BaseAddress, $"/gated/{id}/mcp");
 
-    public static async Task<TestMcpServer> StartAsync()
+    /// <summary>Starts a server on <paramref name="port"/> (0: a free one); stateful servers keep MCP sessions.</summary>
+    public static async Task<TestMcpServer> StartAsync(int port = 0, bool stateful = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddMcpServer().WithHttpTransport().WithTools<TestTools>();
+        var mcp = builder.Services.AddMcpServer().WithHttpTransport(options => options.Stateless = !stateful).WithTools<TestTools>();
+        if (stateful)
+        {
+            mcp.WithTools<DynamicTools>();
+        }
+
         var app = builder.Build();
+        TestMcpServer? server = null;
         app.Use(async (context, next) =>
         {
+            if (server is not null)
+            {
+                Interlocked.Increment(ref server._requests);
+                if (HttpMethods.IsDelete(context.Request.Method))
+                {
+                    Interlocked.Increment(ref server._sessionsEnded);
+                }
+            }
+
             var segments = context.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
             if (segments is ["gated", var id, "mcp"])
             {
@@ -61,7 +90,8 @@ public sealed class TestMcpServer : IAsyncDisposable
         app.MapMcp("/mcp");
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestMcpServer(app, new Uri(address));
+        server = new TestMcpServer(app, new Uri(address));
+        return server;
     }
 
     public async ValueTask DisposeAsync()
@@ -95,12 +125,34 @@ public sealed class StartGate(int expected, TimeSpan timeout)
     }
 }
 
+/// <summary>Tools of a stateful test server only.</summary>
+[McpServerToolType]
+public sealed class DynamicTools
+{
+    [McpServerTool(Name = "add_tool"), Description("Adds a tool named `name` that answers with its name and the text.")]
+    public static string AddTool(McpServer server, string name)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        server.ServerOptions.ToolCollection!.Add(McpServerTool.Create(
+            (string text) => $"{name}: {text}",
+            new McpServerToolCreateOptions { Name = name, Description = "Added at runtime." }));
+        return $"added {name}";
+    }
+}
+
 [McpServerToolType]
 public sealed class TestTools
 {
     private static readonly ConcurrentDictionary<string, Rendezvous> Groups = new();
 
     public static ConcurrentDictionary<string, bool> CancelledSleeps { get; } = new();
+
+    public static ConcurrentDictionary<string, int> StartedSleeps { get; } = new();
+
+    public static ConcurrentDictionary<string, int> Records { get; } = new();
+
+    [McpServerTool(Name = "record"), Description("Counts a write under `key` and returns the new count.")]
+    public static int Record(string key) => Records.AddOrUpdate(key, 1, (_, count) => count + 1);
 
     [McpServerTool(Name = "echo"), Description("Returns the text.")]
     public static string Echo(string text) => text;
@@ -125,6 +177,7 @@ public sealed class TestTools
     [McpServerTool(Name = "sleep"), Description("Sleeps, and records whether it was cancelled.")]
     public static async Task<string> SleepAsync(string id, int milliseconds, CancellationToken cancellationToken)
     {
+        StartedSleeps.AddOrUpdate(id, 1, (_, count) => count + 1);
         try
         {
             await Task.Delay(milliseconds, cancellationToken);

@@ -83,7 +83,7 @@ public sealed class McpServerGrain(
             // Come back by ourselves: the activation was lost (silo restart or failure, collection) while the
             // server should run. The first health tick, at once, reconnects.
             DelayDeactivation(KeepRunningServerActive);
-            StartHealthTimer(dueTime: TimeSpan.Zero);
+            _healthTimer = StartHealthTimer(dueTime: TimeSpan.Zero);
         }
 
         return Task.CompletedTask;
@@ -170,7 +170,19 @@ public sealed class McpServerGrain(
         // An operator's start is a fresh start: the restart budget and the reconnect backoff begin again.
         _restarts.Reset();
         _reconnectFailures = 0;
-        await ConnectAsync(definition, cancellationToken);
+        try
+        {
+            await ConnectAsync(definition, cancellationToken);
+        }
+        catch (ServerException) when (definition.Transport != McpTransportKind.Stdio && !cancellationToken.IsCancellationRequested)
+        {
+            // A remote server that is not up yet: keep trying, with backoff, from the health timer.
+            ScheduleReconnect(definition);
+            DelayDeactivation(KeepRunningServerActive);
+            _healthTimer ??= StartHealthTimer(definition.Resilience.HealthInterval);
+            throw;
+        }
+
         return BuildInfo();
     }
 
@@ -319,10 +331,7 @@ public sealed class McpServerGrain(
         if (ShouldRun)
         {
             DelayDeactivation(KeepRunningServerActive);
-            if (_healthTimer is null)
-            {
-                StartHealthTimer(dueTime: TimeSpan.Zero);
-            }
+            _healthTimer ??= StartHealthTimer(dueTime: TimeSpan.Zero);
         }
 
         return Task.FromResult(state.State.Definition is null ? ServerStatus.Stopped : _status);
@@ -359,23 +368,23 @@ public sealed class McpServerGrain(
         {
             return await connection.Client.CallToolAsync(tool, arguments, cancellationToken: cancellationToken);
         }
-        catch (HttpRequestException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        catch (Exception ex) when (IsSessionLost(ex))
         {
             // The server restarted and forgot our session: the request was refused before it ran, so a new
             // session and one more send lose nothing and run the call at most once.
             ServersLog.SessionExpired(logger, Name);
-            await OnConnectionLostAsync(connection, "the server no longer knows the MCP session (HTTP 404)", reconnectReason: "session_expired");
+            await OnConnectionLostAsync(connection, $"the server no longer knows the MCP session ({ex.Message})", reconnectReason: "session_expired");
             connection = await AcquireConnectionAsync(definition, "session_expired", cancellationToken);
             try
             {
                 return await connection.Client.CallToolAsync(tool, arguments, cancellationToken: cancellationToken);
             }
-            catch (Exception again) when (IsConnectionFailure(again))
+            catch (Exception again) when (IsConnectionFailure(again) || IsSessionLost(again) || IsDeadConnection(connection, again, cancellationToken))
             {
                 throw await ConnectionFailedAsync(connection, tool, again);
             }
         }
-        catch (Exception ex) when (IsConnectionFailure(ex))
+        catch (Exception ex) when (IsConnectionFailure(ex) || IsDeadConnection(connection, ex, cancellationToken))
         {
             throw await ConnectionFailedAsync(connection, tool, ex);
         }
@@ -426,6 +435,24 @@ public sealed class McpServerGrain(
 
     private static bool IsConnectionFailure(Exception exception) =>
         exception is IOException or HttpRequestException || (exception is McpException and not McpProtocolException);
+
+    /// <summary>
+    /// The server no longer knows our MCP session: HTTP 404 for the <c>Mcp-Session-Id</c> (the specification), or
+    /// the 400 "No valid session ID" that servers built on the TypeScript SDK answer instead (-32000).
+    /// </summary>
+    private static bool IsSessionLost(Exception exception) => exception switch
+    {
+        HttpRequestException { StatusCode: HttpStatusCode.NotFound } => true,
+        McpProtocolException protocol => (int)protocol.ErrorCode == -32000 && protocol.Message.Contains("session", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Once a session has ended, the SDK fails further requests with a cancellation the caller did not ask for:
+    /// that is a dead connection, not a cancelled call.
+    /// </summary>
+    private static bool IsDeadConnection(McpConnection connection, Exception exception, CancellationToken cancellationToken) =>
+        exception is OperationCanceledException && !cancellationToken.IsCancellationRequested && connection.Client.Completion.IsCompleted;
 
     private static bool IsTransientStatus(HttpStatusCode status) =>
         (int)status >= 500 || status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
@@ -485,21 +512,24 @@ public sealed class McpServerGrain(
         {
             throw;
         }
-        catch (Exception ex) when (ex is OperationCanceledException || IsConnectionFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException or McpException || IsConnectionFailure(ex))
         {
-            var reason = ex is OperationCanceledException
-                ? $"no answer to ping within {options.Value.PingTimeout.TotalSeconds:0.###} s"
-                : ex.Message;
+            var noAnswer = ex is OperationCanceledException && !connection.Client.Completion.IsCompleted;
+            var reason = noAnswer ? $"no answer to ping within {options.Value.PingTimeout.TotalSeconds:0.###} s" : ex.Message;
             ServersLog.PingFailed(logger, Name, reason);
             var now = time.GetUtcNow();
             RecordHealth(_health.Failed(now, new ServerError(ErrorCodes.ServerUnavailable, reason, now)));
-            if (ex is HttpRequestException { StatusCode: HttpStatusCode.NotFound })
+
+            // A server that does not answer in time may be busy: it gets UnhealthyThreshold chances. A connection
+            // that is broken (refused, reset, session forgotten, transport closed) is replaced now: keeping it
+            // would only fail every call (and the SDK's HTTP client retries its event stream in a busy loop).
+            var broken = !noAnswer && ex is not McpProtocolException || IsSessionLost(ex);
+            if (broken && ReferenceEquals(connection, _connection))
             {
-                // The server forgot our session: a new one now rather than after more failed checks.
-                await OnConnectionLostAsync(connection, "the server no longer knows the MCP session (HTTP 404)", reconnectReason: "session_expired");
+                await OnConnectionLostAsync(connection, reason, reconnectReason: IsSessionLost(ex) ? "session_expired" : "connection_lost");
                 if (_recovery is null && ShouldRun)
                 {
-                    RecoverInBackground("session_expired");
+                    RecoverInBackground(IsSessionLost(ex) ? "session_expired" : "reconnect");
                 }
             }
         }
@@ -571,15 +601,21 @@ public sealed class McpServerGrain(
         }
         catch (LightfastException) when (definition.Transport != McpTransportKind.Stdio && !cancellationToken.IsCancellationRequested && ShouldRun)
         {
-            _recoverable = true;
-            _reconnectFailures++;
-            _nextReconnectAt = time.GetUtcNow() + Backoff(definition.Resilience.HealthInterval, _reconnectFailures - 1);
+            ScheduleReconnect(definition);
             throw;
         }
         finally
         {
             _recovery = null;
         }
+    }
+
+    /// <summary>An HTTP server could not be reached: try again from the health timer, waiting longer each time.</summary>
+    private void ScheduleReconnect(ServerDefinition definition)
+    {
+        _recoverable = true;
+        _reconnectFailures++;
+        _nextReconnectAt = time.GetUtcNow() + Backoff(definition.Resilience.HealthInterval, _reconnectFailures - 1);
     }
 
     private async Task<McpConnection> ReconnectAsync(ServerDefinition definition, string reason, CancellationToken cancellationToken)
@@ -676,10 +712,7 @@ public sealed class McpServerGrain(
             state.State.Tools = tools;
             await state.WriteStateAsync(cancellationToken);
             DelayDeactivation(KeepRunningServerActive);
-            if (_healthTimer is null)
-            {
-                StartHealthTimer(definition.Resilience.HealthInterval);
-            }
+            _healthTimer ??= StartHealthTimer(definition.Resilience.HealthInterval);
 
             WatchToolListChanges(connection);
             _ = ObserveCompletionAsync(connection);
@@ -811,9 +844,14 @@ public sealed class McpServerGrain(
     private static string Describe(McpConnection connection, string reason)
     {
         var completion = connection.Client.Completion;
-        if (!completion.IsCompletedSuccessfully || completion.Result is not StdioClientCompletionDetails stdio)
+        if (!completion.IsCompletedSuccessfully)
         {
             return reason;
+        }
+
+        if (completion.Result is not StdioClientCompletionDetails stdio)
+        {
+            return completion.Result.Exception?.Message ?? reason;
         }
 
         var exit = stdio.ExitCode is { } code ? code.ToString(CultureInfo.InvariantCulture) : "unknown";
@@ -859,14 +897,14 @@ public sealed class McpServerGrain(
         if (_healthTimer is not null)
         {
             StopHealthTimer();
-            StartHealthTimer(settings.HealthInterval);
+            _healthTimer = StartHealthTimer(settings.HealthInterval);
         }
     }
 
-    private void StartHealthTimer(TimeSpan dueTime)
+    private IGrainTimer StartHealthTimer(TimeSpan dueTime)
     {
         var interval = state.State.Definition?.Resilience.HealthInterval ?? ServerResilience.Default.HealthInterval;
-        _healthTimer = this.RegisterGrainTimer(
+        return this.RegisterGrainTimer(
             static (grain, ct) => grain.OnHealthTickAsync(ct),
             this,
             new GrainTimerCreationOptions { DueTime = dueTime, Period = interval });

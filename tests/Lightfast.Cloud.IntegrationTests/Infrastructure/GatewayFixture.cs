@@ -137,35 +137,6 @@ public sealed class GatewayFixture : IAsyncLifetime
             TimeSpan.FromSeconds(seconds),
             () => $"Gateway output:\n{gateway.Output}");
 
-    /// <summary>Child processes of a process (by /proc), to check that none are left behind.</summary>
-    public static IReadOnlyList<int> ChildrenOf(int pid)
-    {
-        var children = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var candidate))
-            {
-                continue;
-            }
-
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == pid)
-                {
-                    children.Add(candidate);
-                }
-            }
-            catch (IOException)
-            {
-                // the process ended while we looked
-            }
-        }
-
-        return children;
-    }
-
     public async Task DisposeAsync()
     {
         Http?.Dispose();

@@ -121,6 +121,70 @@ public sealed class ServerSpecValidatorTests
     }
 
     [Fact]
+    public void ResilienceSettingsOverrideTheDefaultsFieldByField()
+    {
+        const string yaml = """
+            servers:
+              - name: flaky
+                transport: streamable-http
+                url: http://127.0.0.1:3001/mcp
+                resilience:
+                  maxRetries: 4
+                  retryDelaySeconds: 0.2
+                  circuitBreakSeconds: 2
+                  healthIntervalSeconds: 1
+              - name: plain
+                transport: stdio
+                command: node
+            """;
+
+        var definitions = ServersFileLoader.ParseYaml(yaml);
+
+        var flaky = definitions[0].Resilience;
+        Assert.Equal(4, flaky.MaxRetries);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), flaky.RetryDelay);
+        Assert.Equal(TimeSpan.FromSeconds(2), flaky.CircuitBreakDuration);
+        Assert.Equal(TimeSpan.FromSeconds(1), flaky.HealthInterval);
+        Assert.Equal(ServerResilience.Default.CircuitMinimumCalls, flaky.CircuitMinimumCalls);
+        Assert.Equal(ServerResilience.Default.MaxRestarts, flaky.MaxRestarts);
+        Assert.Equal(ServerResilience.Default, definitions[1].Resilience);
+    }
+
+    [Fact]
+    public void ResilienceSettingsOutOfRangeAreReportedWithTheirPaths()
+    {
+        const string yaml = """
+            servers:
+              - name: bad
+                transport: stdio
+                command: node
+                resilience:
+                  maxRetries: 11
+                  retryDelaySeconds: -1
+                  circuitFailureRatio: 0
+                  circuitMinimumCalls: 1
+                  circuitBreakSeconds: 0.1
+                  healthIntervalSeconds: .nan
+                  unhealthyThreshold: 0
+                  restarts: 3
+            """;
+
+        var unknown = Assert.Throws<ConfigurationException>(() => ServersFileLoader.ParseYaml(yaml));
+        Assert.Contains("restarts", unknown.Message, StringComparison.Ordinal);
+
+        var error = Assert.Throws<ConfigurationException>(() => ServersFileLoader.ParseYaml(yaml.Replace("      restarts: 3\n", string.Empty, StringComparison.Ordinal).Replace("\n      restarts: 3", string.Empty, StringComparison.Ordinal).Replace("restarts: 3", "maxRestarts: 3", StringComparison.Ordinal)));
+        var problems = error.Errors.Select(e => e.ToString()).ToList();
+        Assert.Contains("servers[0].resilience.maxRetries: must be from 0 to 10", problems);
+        Assert.Contains("servers[0].resilience.retryDelaySeconds: must be a number of seconds from 0 to 86400", problems);
+        Assert.Contains("servers[0].resilience.circuitFailureRatio: must be greater than 0 and at most 1", problems);
+        Assert.Contains("servers[0].resilience.circuitMinimumCalls: must be from 2 to 10000", problems);
+        Assert.Contains("servers[0].resilience.circuitBreakSeconds: must be from 0.5 to 3600 seconds", problems);
+        Assert.Contains("servers[0].resilience.healthIntervalSeconds: must be a number of seconds from 0 to 86400", problems);
+        Assert.Contains("servers[0].resilience.unhealthyThreshold: must be from 1 to 100", problems);
+        Assert.Equal(7, problems.Count);
+    }
+
+    [Fact]
     public void UnknownKeysAreErrorsInBothFormats()
     {
         var yaml = Assert.Throws<ConfigurationException>(() => ServersFileLoader.ParseYaml("servers:\n  - name: a\n    transport: stdio\n    comand: node\n"));
