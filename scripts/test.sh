@@ -17,6 +17,9 @@ results="${TEST_RESULTS_DIR:-$root/TestResults}"
 mkdir -p "$results"
 dotnet build Lightfast.Cloud.Ci.slnf --nologo -v quiet
 
+# Every process the tests start inherits this marker; check-leftovers.sh finds any still alive at the end.
+export LIGHTFAST_TEST_RUN="${LIGHTFAST_TEST_RUN:-$(cat /proc/sys/kernel/random/uuid)}"
+
 # One `dotnet test` per test project, each writing its own TRX file; every project runs even if one fails.
 status=0
 for project in tests/*/*.csproj; do
@@ -24,4 +27,7 @@ for project in tests/*/*.csproj; do
   name="$(basename "$project" .csproj)"
   dotnet test "$project" --no-build --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=$?
 done
+
+# Then: no child process of the tests may be left alive (reported as one more test result).
+bash scripts/check-leftovers.sh "$LIGHTFAST_TEST_RUN" "$results" || status=$?
 exit "$status"

@@ -42,9 +42,13 @@ public sealed class TestMcpServer : IAsyncDisposable
     /// <summary>How many HTTP requests reached the MCP endpoint.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>How many MCP sessions were initialized through <see cref="GatedEndpoint"/> of each id.</summary>
+    public ConcurrentDictionary<string, int> Initializations { get; } = new();
+
     public Uri McpEndpoint => new(BaseAddress, "/mcp");
 
-    public static StartGate? Gate { get; set; }
+    /// <summary>When set, holds the first request of each id on <see cref="GatedEndpoint"/> until enough ids arrived.</summary>
+    public StartGate? Gate { get; set; }
 
     public Uri GatedEndpoint(string id) => new(BaseAddress, $"/gated/{id}/mcp");
 
@@ -76,7 +80,19 @@ public sealed class TestMcpServer : IAsyncDisposable
             var segments = context.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
             if (segments is ["gated", var id, "mcp"])
             {
-                if (Gate is { } gate)
+                if (server is not null && HttpMethods.IsPost(context.Request.Method))
+                {
+                    context.Request.EnableBuffering();
+                    using var reader = new StreamReader(context.Request.Body, leaveOpen: true);
+                    var body = await reader.ReadToEndAsync(context.RequestAborted);
+                    context.Request.Body.Position = 0;
+                    if (body.Contains("\"method\":\"initialize\"", StringComparison.Ordinal))
+                    {
+                        server.Initializations.AddOrUpdate(id, 1, (_, count) => count + 1);
+                    }
+                }
+
+                if (server?.Gate is { } gate)
                 {
                     await gate.ArriveAsync(id, context.RequestAborted);
                 }

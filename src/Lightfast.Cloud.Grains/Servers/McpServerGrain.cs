@@ -818,23 +818,27 @@ public sealed class McpServerGrain(
             return reason;
         }
 
+        // Everything a call arriving meanwhile looks at is settled before the first await.
         _connection = null;
         _status = ServerStatus.Error;
+        _lastError = new ServerError(ErrorCodes.ServerConnectionFailed, $"Connection lost: {reason}", time.GetUtcNow());
+        _recoverable = ShouldRun;
+        _nextReconnectAt = time.GetUtcNow();
+
         await CloseAsync(connection);
         var described = Describe(connection, reason);
         var code = connection.Client.Completion.IsCompleted && connection.Client.Completion.Result is StdioClientCompletionDetails
             ? ErrorCodes.ServerProcessExited
             : ErrorCodes.ServerConnectionFailed;
-        _lastError = new ServerError(code, $"Connection lost: {described}", time.GetUtcNow());
-        ServersLog.ConnectionLost(logger, Name, described, reconnectReason);
-        if (ShouldRun)
+        if (_connection is null && _status == ServerStatus.Error)
         {
-            _recoverable = true;
-            _nextReconnectAt = time.GetUtcNow();
-            if (state.State.Definition!.Transport == McpTransportKind.Stdio && _recovery is null)
-            {
-                RecoverInBackground("process_exited");
-            }
+            _lastError = new ServerError(code, $"Connection lost: {described}", time.GetUtcNow());
+        }
+
+        ServersLog.ConnectionLost(logger, Name, described, reconnectReason);
+        if (_recoverable && ShouldRun && state.State.Definition!.Transport == McpTransportKind.Stdio && _recovery is null && _connection is null)
+        {
+            RecoverInBackground("process_exited");
         }
 
         return described;

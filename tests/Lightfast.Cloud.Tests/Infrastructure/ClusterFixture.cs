@@ -63,7 +63,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
-            siloBuilder.Services.AddGrainStorage("Default", (sp, _) => new SharedGrainStorage(sp.GetRequiredService<DeepCopier>()));
+            siloBuilder.Services.AddGrainStorage("Default", (sp, _) => new SharedGrainStorage("cluster", sp.GetRequiredService<DeepCopier>()));
             siloBuilder.Services.AddLightfastGrains();
             var models = _modelServer ?? throw new InvalidOperationException("The model server starts before the cluster.");
             siloBuilder.Services.Configure<AiOptions>(options =>

@@ -7,12 +7,14 @@ namespace Lightfast.Cloud.Tests.Infrastructure;
 /// <summary>
 /// Grain storage for the test cluster that outlives its silos (they run in this process): what a grain wrote
 /// is still there after the silo that hosted it is stopped and another one activates it. ETags are checked
-/// like a real store does.
+/// like a real store does. Each test cluster names its own store, so that clusters in one test run share nothing.
 /// </summary>
-public sealed class SharedGrainStorage(DeepCopier copier) : IGrainStorage
+public sealed class SharedGrainStorage(string storeName, DeepCopier copier) : IGrainStorage
 {
-    private static readonly ConcurrentDictionary<string, (object State, string ETag)> Store = new();
+    private static readonly ConcurrentDictionary<string, ConcurrentDictionary<string, (object State, string ETag)>> Stores = new();
     private static long _version;
+
+    private ConcurrentDictionary<string, (object State, string ETag)> Store { get; } = Stores.GetOrAdd(storeName, _ => new());
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

@@ -32,7 +32,7 @@ public sealed class ServerRegistryGrainTests(ClusterFixture fixture, ITestOutput
             Url = fixture.McpServer.GatedEndpoint(name),
         }).ToList();
 
-        TestMcpServer.Gate = new StartGate(servers, TimeSpan.FromSeconds(20));
+        fixture.McpServer.Gate = new StartGate(servers, TimeSpan.FromSeconds(20));
         try
         {
             var imported = await registry.ImportAsync(definitions, Timeout);
@@ -41,7 +41,7 @@ public sealed class ServerRegistryGrainTests(ClusterFixture fixture, ITestOutput
             var stoppedAll = await registry.StopAllAsync(Timeout);
             Assert.All(stoppedAll, r => Assert.Equal(ServerStatus.Stopped, r.Status));
 
-            TestMcpServer.Gate = new StartGate(servers, TimeSpan.FromSeconds(20));
+            fixture.McpServer.Gate = new StartGate(servers, TimeSpan.FromSeconds(20));
             var stopwatch = Stopwatch.StartNew();
             var results = await registry.StartAllAsync(Timeout);
             stopwatch.Stop();
@@ -53,7 +53,7 @@ public sealed class ServerRegistryGrainTests(ClusterFixture fixture, ITestOutput
         }
         finally
         {
-            TestMcpServer.Gate = null;
+            fixture.McpServer.Gate = null;
         }
     }
 
