@@ -196,6 +196,53 @@ public sealed class GatewayServersTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task AnHttpServerThatDiesOpensItsCircuitThe503CarriesRetryAfterAndInfoShowsIt()
+    {
+        var port = Repository.FreePort();
+        var loopback = Path.Combine(Repository.McpServersDirectory, "loopback.mjs");
+        await using var everything = ChildProcess.Start("node", [loopback, Repository.NpmServerScript("server-everything"), "streamableHttp"], new Dictionary<string, string> { ["PORT"] = $"{port}" });
+        await everything.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
+        var name = $"fragile-{Guid.NewGuid():N}"[..20];
+        using (var created = await Http.PostAsync(new Uri("/api/v1/servers", UriKind.Relative), Json($$"""
+            {
+              "name": "{{name}}",
+              "transport": "streamable-http",
+              "url": "http://127.0.0.1:{{port}}/mcp",
+              "resilience": { "maxRetries": 1, "retryDelaySeconds": 0.1, "circuitMinimumCalls": 3, "circuitFailureRatio": 0.6, "circuitBreakSeconds": 30 }
+            }
+            """), GatewayFixture.Timeout()))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await CallAsync(name, "echo", """{"arguments":{"message":"before"}}""");
+        await everything.DisposeAsync();
+
+        // The attempt and its retry fail (connection refused): 502, and the circuit opens...
+        using (var failed = await Http.PostAsync(new Uri($"/api/v1/servers/{name}/tools/echo/call", UriKind.Relative), Json("""{"arguments":{"message":"x"}}"""), GatewayFixture.Timeout()))
+        {
+            await AssertProblemAsync(failed, HttpStatusCode.BadGateway, "SERVER_CONNECTION_FAILED");
+        }
+
+        // ...so the next call is refused at once, saying when to come back.
+        using (var refused = await Http.PostAsync(new Uri($"/api/v1/servers/{name}/tools/echo/call", UriKind.Relative), Json("""{"arguments":{"message":"x"}}"""), GatewayFixture.Timeout()))
+        {
+            var problem = await AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "SERVER_UNAVAILABLE");
+            var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(retryAfter, 1, 30);
+            Assert.Equal($"{retryAfter}", problem.GetProperty("details").GetProperty("retryAfterSeconds").GetString());
+        }
+
+        var info = await Http.GetFromJsonAsync<JsonElement>(new Uri($"/api/v1/servers/{name}", UriKind.Relative), GatewayFixture.Timeout());
+        Assert.Equal("open", info.GetProperty("circuit").GetString());
+        Assert.Equal("00:00:30", info.GetProperty("resilience").GetProperty("circuitBreakDuration").GetString());
+        Assert.Equal("SERVER_CONNECTION_FAILED", info.GetProperty("lastError").GetProperty("code").GetString());
+
+        using var removed = await Http.DeleteAsync(new Uri($"/api/v1/servers/{name}", UriKind.Relative), GatewayFixture.Timeout());
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+    }
+
+    [Fact]
     public async Task TheToolCatalogQualifiesToolsSoTwoServersWithTheSameToolAreBothReachable()
     {
         var name = $"twin-{Guid.NewGuid():N}"[..20];

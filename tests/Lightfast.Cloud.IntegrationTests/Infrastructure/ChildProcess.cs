@@ -8,6 +8,8 @@ namespace Lightfast.Cloud.IntegrationTests.Infrastructure;
 /// <summary>A process started by a test: its output kept for diagnostics, killed with its children on dispose.</summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
+    private bool _disposed;
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
@@ -89,6 +91,12 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
