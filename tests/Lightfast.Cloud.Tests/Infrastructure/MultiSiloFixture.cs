@@ -12,9 +12,10 @@ namespace Lightfast.Cloud.Tests.Infrastructure;
 
 /// <summary>
 /// A test cluster of three silos in this process, for failover: grain storage outlives any silo, the keeper
-/// sweeps every second, a dead silo is declared dead within seconds, and server grains are placed at random
-/// (so that some land away from the primary silo, which hosts the test cluster's membership table and must
-/// stay up). A stateful in-process MCP server counts the sessions each server opens and ends.
+/// sweeps every second, and server grains are placed at random (so that some land away from the primary silo,
+/// which hosts the test cluster's membership table and must stay up). A stateful in-process MCP server counts
+/// the sessions each server opens and ends. Note: a silo killed in this process still marks itself dead in the
+/// membership table, so detection is immediate here; a crashed silo process is detected by missed probes.
 /// </summary>
 public sealed class MultiSiloFixture : IAsyncLifetime
 {
