@@ -167,6 +167,13 @@ public sealed class TestTools
 
     public static ConcurrentDictionary<string, int> Records { get; } = new();
 
+    [McpServerTool(Name = "fail"), Description("Counts the call under `key`, then fails (a tool error, isError).")]
+    public static string Fail(string key)
+    {
+        Records.AddOrUpdate(key, 1, (_, count) => count + 1);
+        throw new InvalidOperationException($"failing on purpose ({key})");
+    }
+
     [McpServerTool(Name = "record"), Description("Counts a write under `key` and returns the new count.")]
     public static int Record(string key) => Records.AddOrUpdate(key, 1, (_, count) => count + 1);
 

@@ -560,10 +560,8 @@ public sealed class McpServerGrain(
     /// </summary>
     private Task<McpConnection> Recover(string reason) => _recovery ??= RunRecoveryAsync(reason, _lifetime.Token);
 
-    private void RecoverInBackground(string reason) => _ = ObserveAsync(Recover(reason));
-
-    /// <summary>Waits for a background recovery whose failure is already recorded in the server's state.</summary>
-    private static async Task ObserveAsync(Task recovery) => await WaitQuietlyAsync(recovery);
+    /// <summary>Starts (or joins) a recovery nobody waits for; its outcome is recorded in the server's state.</summary>
+    private void RecoverInBackground(string reason) => _ = WaitQuietlyAsync(Recover(reason));
 
     private async Task<McpConnection> RunRecoveryAsync(string reason, CancellationToken cancellationToken)
     {

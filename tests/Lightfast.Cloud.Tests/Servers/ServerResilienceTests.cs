@@ -237,6 +237,27 @@ public sealed class ServerResilienceTests(ClusterFixture fixture, ITestOutputHel
     }
 
     [Fact]
+    public async Task AToolsOwnErrorIsAnAnswerNotAFailureItIsNeitherRetriedNorCountedAgainstTheCircuit()
+    {
+        using var metrics = new MetricsRecorder(LightfastMetrics.MeterName);
+        var name = UniqueName("tool-error");
+        var (server, _) = await RegisterAsync(Http(name, fixture.McpServer, Fast));
+        var key = Guid.NewGuid().ToString("N");
+
+        for (var i = 1; i <= 4; i++)
+        {
+            var result = await server.CallToolAsync("fail", $$"""{"key":"{{key}}"}""", Timeout);
+            Assert.True(result.IsError);
+            Assert.Equal(i, TestTools.Records[key]); // once per call: never retried
+        }
+
+        Assert.Equal(CircuitState.Closed, (await server.GetInfoAsync())!.Circuit);
+        Assert.Equal(4, metrics.Sum("lightfast.tool.calls", ("server", name), ("outcome", "tool_error")));
+        Assert.Equal(0, metrics.Sum("lightfast.tool.call.retries", ("server", name)));
+        await server.StopAsync(Timeout);
+    }
+
+    [Fact]
     public async Task AServerThatAddsAToolSaysSoAndTheCatalogShowsItWithoutARestart()
     {
         await using var mcp = await TestMcpServer.StartAsync(stateful: true);
