@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Runs every test of Lightfast Cloud on a fresh machine: installs the npm MCP servers the integration tests
-# start (pinned by tools/mcp-servers/package-lock.json), then builds the CI solution filter and runs `dotnet test` on each test project.
+# Runs every test of Lightfast Cloud on a fresh machine: installs the npm packages the tests start (MCP servers,
+# Azurite; pinned by the package-lock.json files under tools/), then builds the CI solution filter and runs `dotnet test` on each test project.
 # Extra arguments go to `dotnet test` (for example: --filter "FullyQualifiedName~Registry").
 # TEST_RESULTS_DIR, when set, receives one TRX file per test project.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-servers="tools/mcp-servers"
-if [ ! -f "$servers/node_modules/.package-lock.json" ] || [ "$servers/package-lock.json" -nt "$servers/node_modules/.package-lock.json" ]; then
-  echo "Installing the npm MCP servers used by the tests ($servers)..."
-  npm ci --prefix "$servers" --no-audit --no-fund --loglevel=error
-fi
+# The npm packages the tests start: the MCP servers (tools/mcp-servers) and Azurite with its Node 22 (tools/azurite).
+for tool in tools/mcp-servers tools/azurite; do
+  if [ ! -f "$tool/node_modules/.package-lock.json" ] || [ "$tool/package-lock.json" -nt "$tool/node_modules/.package-lock.json" ]; then
+    echo "Installing the npm packages the tests use ($tool)..."
+    npm ci --prefix "$tool" --no-audit --no-fund --loglevel=error
+  fi
+done
 
 results="${TEST_RESULTS_DIR:-$root/TestResults}"
 mkdir -p "$results"

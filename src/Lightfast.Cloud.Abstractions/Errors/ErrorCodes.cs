@@ -33,5 +33,6 @@ public static class ErrorCodes
     public const string RequestMalformed = "REQUEST_MALFORMED";
     public const string RequestTooLarge = "REQUEST_TOO_LARGE";
     public const string RouteNotFound = "ROUTE_NOT_FOUND";
+    public const string ClusterUnavailable = "CLUSTER_UNAVAILABLE";
     public const string InternalError = "INTERNAL_ERROR";
 }

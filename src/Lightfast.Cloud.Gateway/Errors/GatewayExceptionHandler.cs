@@ -29,6 +29,9 @@ internal sealed partial class GatewayExceptionHandler(IProblemDetailsService pro
                 StatusCodes.Status400BadRequest, ErrorCodes.RequestMalformed, "Malformed request", $"The request body is not valid JSON: {json.Message}"),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => Create(
                 ClientClosedRequest, ErrorCodes.OperationCancelled, "Request cancelled", "The client cancelled the request."),
+            SiloUnavailableException or OrleansMessageRejectionException or ClientNotAvailableException or TimeoutException => Create(
+                StatusCodes.Status503ServiceUnavailable, ErrorCodes.ClusterUnavailable, "Service unavailable",
+                "The cluster could not complete the request now (a silo is unavailable or being replaced); try again shortly."),
             _ => null,
         };
 
@@ -48,6 +51,10 @@ internal sealed partial class GatewayExceptionHandler(IProblemDetailsService pro
         if (exception is LightfastException { RetryAfter: { } retryAfter })
         {
             httpContext.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (problem.Extensions["code"] is ErrorCodes.ClusterUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
         }
 
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext

@@ -1,3 +1,4 @@
+using Lightfast.Cloud.Storage.Azure;
 using Lightfast.Cloud.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
@@ -30,6 +31,9 @@ internal static class OrleansHostingExtensions
         }
         else
         {
+            // A pure Orleans client: no embedded silo. Its clustering (for example AzureTableStorage) may need a
+            // storage client named by Orleans:Clustering:ServiceKey.
+            builder.Services.AddAzureStorageClientsFromConfiguration(builder.Configuration);
             builder.UseOrleansClient(client =>
             {
                 client.AddActivityPropagation();

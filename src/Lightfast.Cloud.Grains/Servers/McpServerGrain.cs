@@ -61,6 +61,7 @@ public sealed class McpServerGrain(
 
     // Recovery: the connection was lost while the server should run and may be re-established.
     private bool _recoverable;
+    private bool _resumePending;
     private Task<McpConnection>? _recovery;
     private int _reconnectFailures;
     private DateTimeOffset _nextReconnectAt;
@@ -69,6 +70,9 @@ public sealed class McpServerGrain(
     private string Name => this.GetPrimaryKeyString();
 
     private bool ShouldRun => state.State is { Definition: not null, DesiredState: DesiredState.Running };
+
+    /// <summary>Not connected, but a connection is being or may be (re-)established: calls wait for it.</summary>
+    private bool CanRecover => ShouldRun && (_recovery is not null || _recoverable || _resumePending);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -83,6 +87,7 @@ public sealed class McpServerGrain(
             // Come back by ourselves: the activation was lost (silo restart or failure, collection) while the
             // server should run. The first health tick, at once, reconnects.
             DelayDeactivation(KeepRunningServerActive);
+            _resumePending = true;
             _healthTimer = StartHealthTimer(dueTime: TimeSpan.Zero);
         }
 
@@ -220,7 +225,7 @@ public sealed class McpServerGrain(
 
         // While a lost connection is being re-established the server's tools stay offered: a call waits for
         // the new connection (or fails with a clear error) instead of the tools vanishing from the catalog.
-        if (_connection is null && !(ShouldRun && (_recovery is not null || _recoverable)))
+        if (_connection is null && !CanRecover)
         {
             throw NotRunning();
         }
@@ -237,7 +242,7 @@ public sealed class McpServerGrain(
         var outcome = LightfastMetrics.Outcomes.Failed;
         try
         {
-            if (_connection is null && !(ShouldRun && (_recovery is not null || _recoverable)))
+            if (_connection is null && !CanRecover)
             {
                 throw NotRunning();
             }
@@ -398,12 +403,13 @@ public sealed class McpServerGrain(
             return open;
         }
 
-        if (_recovery is null && !(ShouldRun && _recoverable))
+        if (!CanRecover)
         {
             throw NotRunning();
         }
 
-        var recovery = _recovery ?? Recover(reason);
+        // A new activation that has not resumed yet resumes now rather than at its first health tick.
+        var recovery = _recovery ?? Recover(_resumePending ? "resume" : reason);
         try
         {
             return await recovery.WaitAsync(cancellationToken);
@@ -486,7 +492,7 @@ public sealed class McpServerGrain(
             return;
         }
 
-        if (_status == ServerStatus.Stopped)
+        if (_resumePending)
         {
             // A new activation of a server that should run (its silo died or restarted): resume it.
             ServersLog.Resuming(logger, Name);
@@ -568,6 +574,11 @@ public sealed class McpServerGrain(
         // Never complete synchronously, so that _recovery is set before it is cleared below.
         await Task.Yield();
         var definition = state.State.Definition!;
+        if (reason == "resume")
+        {
+            _resumePending = false;
+        }
+
         try
         {
             if (definition.Transport != McpTransportKind.Stdio || reason == "resume")
@@ -652,6 +663,7 @@ public sealed class McpServerGrain(
     private async Task EndRecoveryAsync()
     {
         _recoverable = false;
+        _resumePending = false;
         if (_recovery is { } recovery)
         {
             await _lifetime.CancelAsync();
@@ -705,6 +717,7 @@ public sealed class McpServerGrain(
             _status = ServerStatus.Running;
             _lastError = null;
             _recoverable = false;
+            _resumePending = false;
             _startedAt = time.GetUtcNow();
             _health.Reset();
             state.State.Tools = tools;
