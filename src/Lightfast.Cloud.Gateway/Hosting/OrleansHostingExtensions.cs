@@ -1,5 +1,5 @@
-using Lightfast.Cloud.Storage.Azure;
 using Lightfast.Cloud.Hosting;
+using Lightfast.Cloud.Storage.Azure;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
 
