@@ -70,12 +70,12 @@ public static class AzureStorageClients
     }
 
     internal static TableServiceClient CreateTableClient(string connection) =>
-        Uri.TryCreate(connection, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
-            ? new TableServiceClient(uri, new DefaultAzureCredential())
-            : new TableServiceClient(connection);
+        ServiceUri(connection) is { } uri ? new TableServiceClient(uri, new DefaultAzureCredential()) : new TableServiceClient(connection);
 
     internal static BlobServiceClient CreateBlobClient(string connection) =>
-        Uri.TryCreate(connection, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
-            ? new BlobServiceClient(uri, new DefaultAzureCredential())
-            : new BlobServiceClient(connection);
+        ServiceUri(connection) is { } uri ? new BlobServiceClient(uri, new DefaultAzureCredential()) : new BlobServiceClient(connection);
+
+    /// <summary>The service URI when the connection is one (managed identity), null for a connection string.</summary>
+    private static Uri? ServiceUri(string connection) =>
+        Uri.TryCreate(connection, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" ? uri : null;
 }

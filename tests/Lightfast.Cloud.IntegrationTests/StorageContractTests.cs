@@ -20,22 +20,21 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>A silo host's services configured on Azurite the way Aspire configures a silo, for a cluster of its own.</summary>
     public IHost BuildSiloHost(string clusterId)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Orleans:ClusterId"] = clusterId,
-            ["Orleans:ServiceId"] = "contract",
-            ["Orleans:Clustering:ProviderType"] = "AzureTableStorage",
-            ["Orleans:Clustering:ServiceKey"] = "storage",
-            ["ConnectionStrings:storage"] = Azurite.ConnectionString,
-        });
-        builder.Services.AddAzureStorageClientsFromConfiguration(builder.Configuration);
+        var builder = OnAzurite(clusterId);
         builder.UseOrleans(_ => { });
         return builder.Build();
     }
 
     /// <summary>A client host's services (the gateway's side), for the gateway list.</summary>
     public IHost BuildClientHost(string clusterId)
+    {
+        var builder = OnAzurite(clusterId);
+        builder.UseOrleansClient(_ => { });
+        return builder.Build();
+    }
+
+    /// <summary>A host whose clustering is on Azurite, with its storage client from configuration.</summary>
+    private HostApplicationBuilder OnAzurite(string clusterId)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -47,8 +46,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             ["ConnectionStrings:storage"] = Azurite.ConnectionString,
         });
         builder.Services.AddAzureStorageClientsFromConfiguration(builder.Configuration);
-        builder.UseOrleansClient(_ => { });
-        return builder.Build();
+        return builder;
     }
 }
 

@@ -24,7 +24,6 @@ public sealed class TestMcpServer : IAsyncDisposable
     private readonly WebApplication _app;
 
     private int _sessionsEnded;
-    private int _requests;
 
     private TestMcpServer(WebApplication app, Uri baseAddress)
     {
@@ -38,9 +37,6 @@ public sealed class TestMcpServer : IAsyncDisposable
 
     /// <summary>How many MCP sessions clients ended (HTTP DELETE).</summary>
     public int SessionsEnded => Volatile.Read(ref _sessionsEnded);
-
-    /// <summary>How many HTTP requests reached the MCP endpoint.</summary>
-    public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>How many MCP sessions were initialized through <see cref="GatedEndpoint"/> of each id.</summary>
     public ConcurrentDictionary<string, int> Initializations { get; } = new();
@@ -68,13 +64,9 @@ public sealed class TestMcpServer : IAsyncDisposable
         TestMcpServer? server = null;
         app.Use(async (context, next) =>
         {
-            if (server is not null)
+            if (server is not null && HttpMethods.IsDelete(context.Request.Method))
             {
-                Interlocked.Increment(ref server._requests);
-                if (HttpMethods.IsDelete(context.Request.Method))
-                {
-                    Interlocked.Increment(ref server._sessionsEnded);
-                }
+                Interlocked.Increment(ref server._sessionsEnded);
             }
 
             var segments = context.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];

@@ -83,7 +83,10 @@ public class LightfastException : Exception
 
     /// <summary>Records when trying again makes sense, rounded up to whole seconds (at least one).</summary>
     public LightfastException WithRetryAfter(TimeSpan retryAfter) =>
-        WithDetail(RetryAfterDetail, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WithDetail(RetryAfterDetail, RetryAfterSeconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>A wait in whole seconds, rounded up, at least one: what <c>Retry-After</c> can say.</summary>
+    public static int RetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
 }
 
 /// <summary>Configuration the host was given is wrong (a servers file, options).</summary>
@@ -181,7 +184,7 @@ public sealed class ServerException : LightfastException
             ErrorCodes.ServerUnavailable,
             ErrorCategory.Unavailable,
             server,
-            $"MCP server '{server}' is unavailable: too many recent calls failed, so calls are refused for now (circuit open). Try again in {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.")
+            $"MCP server '{server}' is unavailable: too many recent calls failed, so calls are refused for now (circuit open). Try again in {RetryAfterSeconds(retryAfter)} s.")
             .WithRetryAfter(retryAfter);
 }
 

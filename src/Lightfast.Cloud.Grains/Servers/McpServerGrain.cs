@@ -225,11 +225,7 @@ public sealed class McpServerGrain(
 
         // While a lost connection is being re-established the server's tools stay offered: a call waits for
         // the new connection (or fails with a clear error) instead of the tools vanishing from the catalog.
-        if (_connection is null && !CanRecover)
-        {
-            throw NotRunning();
-        }
-
+        EnsureServing();
         return Task.FromResult<IReadOnlyList<ToolDescriptor>>([.. _tools.Values.OrderBy(t => t.Name, StringComparer.Ordinal)]);
     }
 
@@ -242,11 +238,7 @@ public sealed class McpServerGrain(
         var outcome = LightfastMetrics.Outcomes.Failed;
         try
         {
-            if (_connection is null && !CanRecover)
-            {
-                throw NotRunning();
-            }
-
+            EnsureServing();
             if (!_tools.TryGetValue(tool, out var descriptor))
             {
                 throw NotFoundException.Tool(Name, tool);
@@ -476,12 +468,7 @@ public sealed class McpServerGrain(
             await PingAsync(connection, cancellationToken);
             if (_health.Status == HealthStatus.Unhealthy && ReferenceEquals(connection, _connection))
             {
-                await OnConnectionLostAsync(connection, $"{_health.ConsecutiveFailures} health checks failed in a row", reconnectReason: "unhealthy");
-                if (_recovery is null)
-                {
-                    _nextReconnectAt = time.GetUtcNow();
-                    RecoverInBackground("unhealthy");
-                }
+                await OnConnectionLostAsync(connection, $"{_health.ConsecutiveFailures} health checks failed in a row", reconnectReason: "unhealthy", recoverNow: "unhealthy");
             }
 
             return;
@@ -532,11 +519,12 @@ public sealed class McpServerGrain(
             var broken = !noAnswer && ex is not McpProtocolException || IsSessionLost(ex);
             if (broken && ReferenceEquals(connection, _connection))
             {
-                await OnConnectionLostAsync(connection, reason, reconnectReason: IsSessionLost(ex) ? "session_expired" : "connection_lost");
-                if (_recovery is null && ShouldRun)
-                {
-                    RecoverInBackground(IsSessionLost(ex) ? "session_expired" : "reconnect");
-                }
+                var sessionLost = IsSessionLost(ex);
+                await OnConnectionLostAsync(
+                    connection,
+                    reason,
+                    reconnectReason: sessionLost ? "session_expired" : "connection_lost",
+                    recoverNow: sessionLost ? "session_expired" : "reconnect");
             }
         }
     }
@@ -552,7 +540,7 @@ public sealed class McpServerGrain(
         var now = time.GetUtcNow();
         if (_connection is not null)
         {
-            return _health.Snapshot(Name, _status) with { CheckedAt = _health.LastCheckAt ?? now };
+            return _health.Snapshot(Name, _status, now);
         }
 
         var health = _status is ServerStatus.Stopped && !ShouldRun ? HealthStatus.Stopped : HealthStatus.Unhealthy;
@@ -819,10 +807,11 @@ public sealed class McpServerGrain(
 
     /// <summary>
     /// The connection broke (a process exited, a transport failed, too many health checks failed): close it,
-    /// record why, and when the server should run, re-establish it (stdio: restart at once; HTTP: at the next
-    /// call or health check). Returns the reason, with the exit code and standard error of a stdio process.
+    /// record why, and when the server should run, re-establish it: a stdio server at once; an HTTP server at once
+    /// when <paramref name="recoverNow"/> names why (a health check), else at the next call or health tick. Returns
+    /// the reason, with the exit code and standard error of a stdio process.
     /// </summary>
-    private async Task<string> OnConnectionLostAsync(McpConnection connection, string reason, string reconnectReason)
+    private async Task<string> OnConnectionLostAsync(McpConnection connection, string reason, string reconnectReason, string? recoverNow = null)
     {
         if (!ReferenceEquals(_connection, connection))
         {
@@ -847,9 +836,10 @@ public sealed class McpServerGrain(
         }
 
         ServersLog.ConnectionLost(logger, Name, described, reconnectReason);
-        if (_recoverable && ShouldRun && state.State.Definition!.Transport == McpTransportKind.Stdio && _recovery is null && _connection is null)
+        var recovery = state.State.Definition?.Transport == McpTransportKind.Stdio ? "process_exited" : recoverNow;
+        if (recovery is not null && _recoverable && ShouldRun && _recovery is null && _connection is null)
         {
-            RecoverInBackground("process_exited");
+            RecoverInBackground(recovery);
         }
 
         return described;
@@ -936,6 +926,15 @@ public sealed class McpServerGrain(
 
     private ServerDefinition RequireDefinition() =>
         state.State.Definition ?? throw NotFoundException.Server(Name);
+
+    /// <summary>Connected, or a connection is being or may be re-established; otherwise SERVER_NOT_RUNNING.</summary>
+    private void EnsureServing()
+    {
+        if (_connection is null && !CanRecover)
+        {
+            throw NotRunning();
+        }
+    }
 
     private ServerException NotRunning()
     {

@@ -45,7 +45,7 @@ public sealed class RestartBudgetAndHealthTests
         Assert.Equal(HealthStatus.Degraded, health.Failed(T0.AddSeconds(2), error));
         Assert.Equal(HealthStatus.Unhealthy, health.Failed(T0.AddSeconds(3), error));
 
-        var snapshot = health.Snapshot("s", ServerStatus.Running);
+        var snapshot = health.Snapshot("s", ServerStatus.Running, T0.AddSeconds(10));
         Assert.Equal(3, snapshot.ConsecutiveFailures);
         Assert.Equal(T0.AddSeconds(3), snapshot.CheckedAt);
         Assert.Null(snapshot.LatencyMs);

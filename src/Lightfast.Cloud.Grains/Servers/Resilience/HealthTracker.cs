@@ -50,6 +50,7 @@ internal sealed class HealthTracker(int unhealthyThreshold)
         LastError = null;
     }
 
-    public ServerHealth Snapshot(string server, ServerStatus status) =>
-        new(server, Status, status, LastCheckAt ?? default, LatencyMs, LastError, ConsecutiveFailures);
+    /// <summary>The health as the API shows it; before the first check, as of <paramref name="now"/>.</summary>
+    public ServerHealth Snapshot(string server, ServerStatus status, DateTimeOffset now) =>
+        new(server, Status, status, LastCheckAt ?? now, LatencyMs, LastError, ConsecutiveFailures);
 }
