@@ -140,9 +140,15 @@ public sealed class AzureClusterTests(ITestOutputHelper output)
         var recovered = lastFailure == default ? TimeSpan.Zero : lastFailure.At - killedAt;
 
         // The running servers run again (the stdio one in a new process on a surviving silo), state intact.
+        // Until the cluster has settled, the gateway may still answer 503 CLUSTER_UNAVAILABLE: that means "not yet".
         var local = await Eventually.WaitAsync(
-            async () => await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/servers/local", UriKind.Relative), cancellation),
-            s => s.GetProperty("status").GetString() == "running" && s.GetProperty("silo").GetString() != hostOfLocal,
+            async () =>
+            {
+                using var response = await http.GetAsync(new Uri("/api/v1/servers/local", UriKind.Relative), cancellation);
+                Assert.True(response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}");
+                return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(cancellation) : default;
+            },
+            s => s.ValueKind == JsonValueKind.Object && s.GetProperty("status").GetString() == "running" && s.GetProperty("silo").GetString() != hostOfLocal,
             "the stdio server to run on another silo",
             TimeSpan.FromSeconds(120));
         var backAt = clock.Elapsed - killedAt;
