@@ -6,7 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.RequireClusteringConfiguration();
-builder.Services.AddAzureStorageClientsFromConfiguration(builder.Configuration);
+builder.Services.AddAzureStorageFromConfiguration(builder.Configuration);
 builder.AddLightfastSilo();
 
 var app = builder.Build();

@@ -5,6 +5,7 @@ using Lightfast.Cloud.Errors;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
 
 namespace Lightfast.Cloud.Storage.Azure;
 
@@ -14,15 +15,19 @@ namespace Lightfast.Cloud.Storage.Azure;
 /// (that is how the Aspire Orleans integration wires them). This registers those clients from
 /// <c>ConnectionStrings:{ServiceKey}</c>: a storage connection string (Azurite, keys) or a service URI, which is
 /// used with <see cref="DefaultAzureCredential"/> (managed identity in Azure Container Apps). Clients already
-/// registered under the key (by an Aspire client integration) are kept.
+/// registered under the key (by an Aspire client integration) are kept. It also reads the one grain-storage
+/// setting the providers' configuration builders leave out, <c>DeleteStateOnClear</c>.
 /// </summary>
 public static class AzureStorageClients
 {
     public const string TableProvider = "AzureTableStorage";
     public const string BlobProvider = "AzureBlobStorage";
 
-    /// <summary>Registers a table and a blob service client for every service key an Azure provider names.</summary>
-    public static IServiceCollection AddAzureStorageClientsFromConfiguration(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Registers a table and a blob service client for every service key an Azure provider names, and applies
+    /// <c>Orleans:GrainStorage:{name}:DeleteStateOnClear</c> to the Azure grain storage of that name.
+    /// </summary>
+    public static IServiceCollection AddAzureStorageFromConfiguration(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -38,6 +43,27 @@ public static class AzureStorageClients
 
             services.TryAddKeyedSingleton(serviceKey, (_, _) => CreateTableClient(connection));
             services.TryAddKeyedSingleton(serviceKey, (_, _) => CreateBlobClient(connection));
+        }
+
+        foreach (var section in configuration.GetSection("Orleans:GrainStorage").GetChildren())
+        {
+            if (section["DeleteStateOnClear"] is not { Length: > 0 } value)
+            {
+                continue;
+            }
+
+            if (!bool.TryParse(value, out var deleteStateOnClear))
+            {
+                errors.Add(new ValidationError($"{section.Path}:DeleteStateOnClear", $"must be true or false, not '{value}'"));
+            }
+            else if (section["ProviderType"] == TableProvider)
+            {
+                services.Configure<AzureTableStorageOptions>(section.Key, options => options.DeleteStateOnClear = deleteStateOnClear);
+            }
+            else if (section["ProviderType"] == BlobProvider)
+            {
+                services.Configure<AzureBlobStorageOptions>(section.Key, options => options.DeleteStateOnClear = deleteStateOnClear);
+            }
         }
 
         if (errors.Count > 0)

@@ -86,6 +86,16 @@ public sealed class AzureClusterTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.Created, conversation.StatusCode);
         var conversationId = (await conversation.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("id").GetString();
 
+        // Names no server or conversation can have never become grain keys: Azure Tables refuse control characters in keys.
+        foreach (var (path, code) in new[] { ("/api/v1/servers/tab%09name", "SERVER_NOT_FOUND"), ("/api/v1/servers/a%0Ab/tools/echo/call", "SERVER_NOT_FOUND"), ("/api/v1/conversations/line%0Abreak", "CONVERSATION_NOT_FOUND") })
+        {
+            using var response = path.EndsWith("/call", StringComparison.Ordinal)
+                ? await http.PostAsync(new Uri(path, UriKind.Relative), Json("""{"arguments":{}}"""), cancellation)
+                : await http.GetAsync(new Uri(path, UriKind.Relative), cancellation);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("code").GetString());
+        }
+
         // The silo that hosts the stdio server is the one to kill.
         var servers = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/servers", UriKind.Relative), cancellation);
         var hostOfLocal = servers.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "local").GetProperty("silo").GetString()!;

@@ -45,7 +45,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             ["Orleans:Clustering:ServiceKey"] = "storage",
             ["ConnectionStrings:storage"] = Azurite.ConnectionString,
         });
-        builder.Services.AddAzureStorageClientsFromConfiguration(builder.Configuration);
+        builder.Services.AddAzureStorageFromConfiguration(builder.Configuration);
         return builder;
     }
 }
@@ -136,6 +136,56 @@ public sealed class MembershipContractTests(AzuriteFixture fixture) : IClassFixt
         Assert.Equal(SiloStatus.ShuttingDown, (await table.ReadRowAsync(entry.SiloAddress)).Members[0].Item1.Status);
         Assert.True(await table.UpdateRowAsync(freshRow, freshEtag, fresh.Version.Next()));
         Assert.Equal(SiloStatus.Dead, (await table.ReadRowAsync(entry.SiloAddress)).Members[0].Item1.Status);
+    }
+
+    [Fact]
+    public async Task TheTableVersionIsTheConcurrencyTokenNotTheRowETag()
+    {
+        // Orleans 10.4 (dotnet/orleans#11309): heartbeats (IAmAlive merges) change a row's physical ETag, so the
+        // Azure provider replaces the row unconditionally and guards the change with the version row alone. A
+        // stale row ETag at the current version therefore succeeds; a stale version fails (tested above).
+        using var host = fixture.BuildSiloHost(NewClusterId());
+        var table = await TableAsync(host);
+        var entry = Entry();
+        Assert.True(await table.InsertRowAsync(entry, (await table.ReadAllAsync()).Version.Next()));
+        var (row, staleEtag) = (await table.ReadRowAsync(entry.SiloAddress)).Members[0];
+
+        entry.IAmAliveTime = DateTime.UtcNow.AddSeconds(5);
+        await table.UpdateIAmAliveAsync(entry);
+        var current = await table.ReadRowAsync(entry.SiloAddress);
+        Assert.NotEqual(staleEtag, current.Members[0].Item2);
+
+        row.Status = SiloStatus.Dead;
+        Assert.True(await table.UpdateRowAsync(row, staleEtag, current.Version.Next()));
+        var after = await table.ReadRowAsync(entry.SiloAddress);
+        Assert.Equal(SiloStatus.Dead, after.Members[0].Item1.Status);
+        Assert.Equal(current.Version.Version + 1, after.Version.Version);
+    }
+
+    [Fact]
+    public async Task CleanupDeletesEntriesOfSilosThatAreNotActiveAndLastWrittenBeforeTheDate()
+    {
+        using var host = fixture.BuildSiloHost(NewClusterId());
+        var table = await TableAsync(host);
+        var oldDead = Entry(SiloStatus.Dead);
+        var oldActive = Entry(SiloStatus.Active);
+        Assert.True(await table.InsertRowAsync(oldDead, (await table.ReadAllAsync()).Version.Next()));
+        Assert.True(await table.InsertRowAsync(oldActive, (await table.ReadAllAsync()).Version.Next()));
+
+        // The provider judges an entry by when it was last written (the table's own Timestamp), not by the times
+        // inside it, so the cut-off is taken between the writes.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var cutoff = DateTimeOffset.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var newDead = Entry(SiloStatus.Dead);
+        Assert.True(await table.InsertRowAsync(newDead, (await table.ReadAllAsync()).Version.Next()));
+
+        await table.CleanupDefunctSiloEntriesAsync(cutoff);
+
+        var left = (await table.ReadAllAsync()).Members.Select(m => m.Item1.SiloAddress).ToList();
+        Assert.DoesNotContain(oldDead.SiloAddress, left);
+        Assert.Contains(oldActive.SiloAddress, left);
+        Assert.Contains(newDead.SiloAddress, left);
     }
 
     [Fact]

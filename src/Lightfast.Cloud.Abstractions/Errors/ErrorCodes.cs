@@ -34,5 +34,6 @@ public static class ErrorCodes
     public const string RequestTooLarge = "REQUEST_TOO_LARGE";
     public const string RouteNotFound = "ROUTE_NOT_FOUND";
     public const string ClusterUnavailable = "CLUSTER_UNAVAILABLE";
+    public const string StateTooLarge = "STATE_TOO_LARGE";
     public const string InternalError = "INTERNAL_ERROR";
 }

@@ -147,6 +147,10 @@ public sealed class NotFoundException : LightfastException
         (NotFoundException)new NotFoundException(ErrorCodes.ServerNotFound, $"No MCP server named '{name}' is registered.")
             .WithDetail("server", name);
 
+    public static NotFoundException Conversation(string id) =>
+        (NotFoundException)new NotFoundException(ErrorCodes.ConversationNotFound, $"No conversation '{id}' exists.")
+            .WithDetail("conversation", id);
+
     public static NotFoundException Tool(string server, string tool) =>
         (NotFoundException)new NotFoundException(ErrorCodes.ToolNotFound, $"MCP server '{server}' has no tool named '{tool}'.")
             .WithDetail("server", server)

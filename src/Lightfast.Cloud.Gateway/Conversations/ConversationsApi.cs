@@ -28,7 +28,12 @@ internal sealed class ConversationsApiServices(IGrainFactory grains, IOptions<Js
 
     public IOptions<JsonOptions> Json { get; } = json;
 
-    public IConversationGrain Conversation(string id) => Grains.GetGrain<IConversationGrain>(id);
+    /// <summary>
+    /// The grain of a conversation. Ids are GUIDs the gateway made ("N" format); any other id is not found without a
+    /// grain being asked: grain keys reach storage, and Azure Tables refuse some characters in keys.
+    /// </summary>
+    public IConversationGrain Conversation(string id) =>
+        Guid.TryParseExact(id, "N", out _) ? Grains.GetGrain<IConversationGrain>(id) : throw NotFoundException.Conversation(id);
 }
 
 /// <summary><c>/api/v1/conversations</c>: AI conversations that call the fleet's MCP tools.</summary>

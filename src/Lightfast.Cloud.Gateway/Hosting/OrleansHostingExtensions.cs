@@ -33,7 +33,7 @@ internal static class OrleansHostingExtensions
         {
             // A pure Orleans client: no embedded silo. Its clustering (for example AzureTableStorage) may need a
             // storage client named by Orleans:Clustering:ServiceKey.
-            builder.Services.AddAzureStorageClientsFromConfiguration(builder.Configuration);
+            builder.Services.AddAzureStorageFromConfiguration(builder.Configuration);
             builder.UseOrleansClient(client =>
             {
                 client.AddActivityPropagation();

@@ -19,7 +19,12 @@ internal sealed class ServersApiServices(IGrainFactory grains)
 
     public IServerRegistryGrain Registry() => Grains.GetGrain<IServerRegistryGrain>(IServerRegistryGrain.DefaultKey);
 
-    public IMcpServerGrain Server(string name) => Grains.GetGrain<IMcpServerGrain>(name);
+    /// <summary>
+    /// The grain of a server. A name no server can have is not found without a grain being asked: grain keys reach
+    /// storage, and Azure Tables refuse some characters (control characters) in keys.
+    /// </summary>
+    public IMcpServerGrain Server(string name) =>
+        ServerSpecValidator.IsValidName(name) ? Grains.GetGrain<IMcpServerGrain>(name) : throw NotFoundException.Server(name);
 }
 
 /// <summary><c>/api/v1/servers</c>: register, inspect, start and stop MCP servers; list and call their tools.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Lightfast.Cloud.Conversations.Providers;
 using Lightfast.Cloud.Errors;
+using Lightfast.Cloud.Persistence;
 using Lightfast.Cloud.Servers;
 using Lightfast.Cloud.Tools;
 using Microsoft.Extensions.AI;
@@ -49,7 +50,7 @@ public sealed class ConversationGrain(
 
         if (interrupted.Count > 0)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
         }
     }
 
@@ -80,7 +81,7 @@ public sealed class ConversationGrain(
         }
 
         state.State = new ConversationState { Settings = settings, CreatedAt = time.GetUtcNow() };
-        await state.WriteStateAsync(cancellationToken);
+        await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
         return Info();
     }
 
@@ -216,7 +217,22 @@ public sealed class ConversationGrain(
                 ConversationMessages.AddStep(messages, step);
                 turn = turn with { Steps = [.. steps], Usage = TokenUsage.Sum(steps.Select(step => step.Usage)) };
                 state.State.Turns[turnIndex] = turn;
-                await PersistAsync(CancellationToken.None);
+                try
+                {
+                    await PersistAsync(CancellationToken.None);
+                }
+                catch (LightfastException ex) when (ex.Code == ErrorCodes.StateTooLarge)
+                {
+                    // The stored turn (read back) ends at the previous step: record why it stops there.
+                    steps.RemoveAt(steps.Count - 1);
+                    status = TurnStatus.Failed;
+                    error = new TurnError(ex.Code, $"{ex.Message} Step {index} (the model's answer and its tool calls' results) is not in the conversation.");
+                    ConversationsLog.TurnFailed(logger, ex, Id, turn.Id, ex.Code);
+                    await emit(new TurnEvent { Type = TurnEventType.Error, Error = error });
+                    await FinishAsync();
+                    throw;
+                }
+
                 await emit(new TurnEvent { Type = TurnEventType.StepCompleted, Step = index, StepRecord = step });
                 if (step.ToolCalls.Count == 0)
                 {
@@ -421,16 +437,14 @@ public sealed class ConversationGrain(
             return settings;
         }
 
-        var notFound = new NotFoundException(ErrorCodes.ConversationNotFound, $"No conversation '{Id}' exists.");
-        notFound.WithDetail("conversation", Id);
-        throw notFound;
+        throw NotFoundException.Conversation(Id);
     }
 
     private async Task PersistAsync(CancellationToken cancellationToken)
     {
         if (!_deleted)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
         }
     }
 

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Lightfast.Cloud.Hosting;
 
@@ -28,6 +30,13 @@ public static class SiloHostingExtensions
                 options.ResponseTimeout = builder.Configuration.GetValue("Orleans:Messaging:ResponseTimeout", DefaultResponseTimeout));
             configure?.Invoke(silo);
         });
+
+        // Grain state in Orleans' own binary format, the version-tolerant serializer grain calls use ([Id]-numbered
+        // members), not the default Newtonsoft JSON with type names: that JSON cannot read back the read-only
+        // collections the grains keep ("<>z__ReadOnlyArray"), and is larger. State written as JSON is still read.
+        builder.Services.AddSingleton<IGrainStorageSerializer>(services => new GrainStorageSerializer(
+            new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()),
+            ActivatorUtilities.CreateInstance<JsonGrainStorageSerializer>(services)));
         return builder;
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Lightfast.Cloud.Errors;
 using Lightfast.Cloud.Observability;
+using Lightfast.Cloud.Persistence;
 using Lightfast.Cloud.Servers.Configuration;
 using Lightfast.Cloud.Servers.Connections;
 using Lightfast.Cloud.Servers.Resilience;
@@ -119,7 +120,7 @@ public sealed class McpServerGrain(
             state.State.DesiredState = DesiredState.Stopped;
         }
 
-        await state.WriteStateAsync(cancellationToken);
+        await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
         ServersLog.Configured(logger, Name, definition.Transport, definition.Enabled);
 
         if (wasActive)
@@ -169,7 +170,7 @@ public sealed class McpServerGrain(
         if (state.State.DesiredState != DesiredState.Running)
         {
             state.State.DesiredState = DesiredState.Running;
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
         }
 
         // An operator's start is a fresh start: the restart budget and the reconnect backoff begin again.
@@ -197,7 +198,7 @@ public sealed class McpServerGrain(
         if (state.State.DesiredState != DesiredState.Stopped)
         {
             state.State.DesiredState = DesiredState.Stopped;
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
         }
 
         await EndRecoveryAsync();
@@ -347,7 +348,7 @@ public sealed class McpServerGrain(
         {
             _tools = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
             state.State.Tools = tools;
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
             ServersLog.ToolsRefreshed(logger, Name, tools.Count);
         }
 
@@ -709,7 +710,7 @@ public sealed class McpServerGrain(
             _startedAt = time.GetUtcNow();
             _health.Reset();
             state.State.Tools = tools;
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
             DelayDeactivation(KeepRunningServerActive);
             _healthTimer ??= StartHealthTimer(definition.Resilience.HealthInterval);
 

@@ -1,4 +1,5 @@
 using Lightfast.Cloud.Errors;
+using Lightfast.Cloud.Persistence;
 using Lightfast.Cloud.Servers.Configuration;
 using Lightfast.Cloud.Tools;
 using Microsoft.Extensions.Logging;
@@ -75,7 +76,7 @@ public sealed class ServerRegistryGrain(
 
         if (added)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"Server registry '{this.GetPrimaryKeyString()}'", cancellationToken);
         }
 
         var toStart = infos.Where(i => i.Enabled && i.Status != ServerStatus.Running).Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
@@ -101,7 +102,7 @@ public sealed class ServerRegistryGrain(
 
         await Server(name).RemoveAsync(cancellationToken);
         state.State.Names.Remove(name);
-        await state.WriteStateAsync(cancellationToken);
+        await state.WriteOrRejectAsync($"Server registry '{this.GetPrimaryKeyString()}'", cancellationToken);
     }
 
     public async Task<IReadOnlyList<ServerInfo>> ListServersAsync(CancellationToken cancellationToken = default)
@@ -188,7 +189,7 @@ public sealed class ServerRegistryGrain(
         var info = await server.ConfigureAsync(definition, cancellationToken);
         if (state.State.Names.Add(definition.Name))
         {
-            await state.WriteStateAsync(cancellationToken);
+            await state.WriteOrRejectAsync($"Server registry '{this.GetPrimaryKeyString()}'", cancellationToken);
         }
 
         if (definition.Enabled && info.Status is not ServerStatus.Running)

@@ -32,7 +32,7 @@ public sealed class AzureStorageClientsTests
             ["Orleans:Clustering=clustering", "Orleans:GrainStorage:Default=grainstate", "Orleans:Reminders=clustering"],
             AzureStorageClients.ServiceKeys(configuration).Select(k => $"{k.Path}={k.ServiceKey}").Order(StringComparer.Ordinal));
 
-        using var services = new ServiceCollection().AddAzureStorageClientsFromConfiguration(configuration).BuildServiceProvider();
+        using var services = new ServiceCollection().AddAzureStorageFromConfiguration(configuration).BuildServiceProvider();
         var table = services.GetRequiredKeyedService<TableServiceClient>("clustering");
         Assert.Equal("devstoreaccount1", table.AccountName);
         var blob = services.GetRequiredKeyedService<BlobServiceClient>("grainstate");
@@ -49,7 +49,7 @@ public sealed class AzureStorageClientsTests
             ["Orleans:Clustering:ServiceKey"] = "clustering",
         });
 
-        var error = Assert.Throws<ConfigurationException>(() => new ServiceCollection().AddAzureStorageClientsFromConfiguration(configuration));
+        var error = Assert.Throws<ConfigurationException>(() => new ServiceCollection().AddAzureStorageFromConfiguration(configuration));
 
         var problem = Assert.Single(error.Errors);
         Assert.Equal("ConnectionStrings:clustering", problem.Path);
@@ -69,7 +69,7 @@ public sealed class AzureStorageClientsTests
 
         using var services = new ServiceCollection()
             .AddKeyedSingleton("clustering", mine)
-            .AddAzureStorageClientsFromConfiguration(configuration)
+            .AddAzureStorageFromConfiguration(configuration)
             .BuildServiceProvider();
 
         Assert.Same(mine, services.GetRequiredKeyedService<TableServiceClient>("clustering"));

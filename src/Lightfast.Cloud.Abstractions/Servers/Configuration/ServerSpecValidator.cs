@@ -98,6 +98,10 @@ public static partial class ServerSpecValidator
         }
     }
 
+    /// <summary>Whether <paramref name="name"/> is a name a server can have (so it may become a grain key).</summary>
+    public static bool IsValidName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= MaxNameLength && NamePattern().IsMatch(name);
+
     /// <summary>Checks the rules of a definition, adding problems to <paramref name="errors"/>.</summary>
     public static void Validate(ServerDefinition definition, string path, List<ValidationError> errors, bool checkTransport = true)
     {
@@ -108,7 +112,7 @@ public static partial class ServerSpecValidator
         {
             errors.Add(new ValidationError(Join(path, "name"), "is required"));
         }
-        else if (definition.Name.Length > MaxNameLength || !NamePattern().IsMatch(definition.Name))
+        else if (!IsValidName(definition.Name))
         {
             errors.Add(new ValidationError(Join(path, "name"), $"'{definition.Name}' must be 1 to {MaxNameLength} lower-case letters, digits or '-', starting with a letter or digit"));
         }
