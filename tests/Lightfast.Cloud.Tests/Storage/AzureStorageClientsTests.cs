@@ -4,6 +4,8 @@ using Lightfast.Cloud.Errors;
 using Lightfast.Cloud.Storage.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Lightfast.Cloud.Tests.Storage;
 
@@ -73,5 +75,34 @@ public sealed class AzureStorageClientsTests
             .BuildServiceProvider();
 
         Assert.Same(mine, services.GetRequiredKeyedService<TableServiceClient>("clustering"));
+    }
+
+    [Fact]
+    public void DeleteStateOnClearIsReadForEachAzureGrainStorageAndAnInvalidValueIsAStartUpError()
+    {
+        var configuration = Configuration(new()
+        {
+            ["Orleans:GrainStorage:Default:ProviderType"] = "AzureTableStorage",
+            ["Orleans:GrainStorage:Default:ServiceKey"] = "storage",
+            ["Orleans:GrainStorage:Default:DeleteStateOnClear"] = "true",
+            ["Orleans:GrainStorage:archive:ProviderType"] = "AzureBlobStorage",
+            ["Orleans:GrainStorage:archive:ServiceKey"] = "storage",
+            ["Orleans:GrainStorage:archive:DeleteStateOnClear"] = "True",
+            ["ConnectionStrings:storage"] = "UseDevelopmentStorage=true",
+        });
+
+        using var services = new ServiceCollection().AddAzureStorageFromConfiguration(configuration).BuildServiceProvider();
+
+        Assert.True(services.GetRequiredService<IOptionsMonitor<AzureTableStorageOptions>>().Get("Default").DeleteStateOnClear);
+        Assert.False(services.GetRequiredService<IOptionsMonitor<AzureTableStorageOptions>>().Get("archive").DeleteStateOnClear);
+        Assert.True(services.GetRequiredService<IOptionsMonitor<AzureBlobStorageOptions>>().Get("archive").DeleteStateOnClear);
+
+        var invalid = Configuration(new()
+        {
+            ["Orleans:GrainStorage:Default:ProviderType"] = "AzureTableStorage",
+            ["Orleans:GrainStorage:Default:DeleteStateOnClear"] = "sometimes",
+        });
+        var error = Assert.Throws<ConfigurationException>(() => new ServiceCollection().AddAzureStorageFromConfiguration(invalid));
+        Assert.Equal("Orleans:GrainStorage:Default:DeleteStateOnClear", Assert.Single(error.Errors).Path);
     }
 }
