@@ -25,6 +25,8 @@ public sealed class AzureClusterTests(ITestOutputHelper output)
     {
         var cancellation = GatewayFixture.Timeout(300);
         await using var azurite = await Azurite.StartAsync();
+        await using var models = await ScriptedModelServer.StartAsync();
+        var model = $"model-{Guid.NewGuid():N}";
         var cluster = new Dictionary<string, string>
         {
             ["Orleans__ClusterId"] = $"lightfast-{Guid.NewGuid():N}"[..24],
@@ -39,6 +41,10 @@ public sealed class AzureClusterTests(ITestOutputHelper output)
             ["ConnectionStrings__grainstate"] = azurite.ConnectionString,
             ["ConnectionStrings__reminders"] = azurite.ConnectionString,
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Lightfast__AI__Providers__openai__Type"] = "OpenAI",
+            ["Lightfast__AI__Providers__openai__Endpoint"] = new Uri(models.BaseAddress, "v1/").ToString(),
+            ["Lightfast__AI__Providers__openai__ApiKey"] = "test-key-not-secret",
+            ["Lightfast__AI__Providers__openai__Model"] = model,
         };
 
         var silos = new List<(ChildProcess Process, int SiloPort)>();
@@ -85,6 +91,9 @@ public sealed class AzureClusterTests(ITestOutputHelper output)
         using var conversation = await http.PostAsync(new Uri("/api/v1/conversations", UriKind.Relative), Json("""{"systemPrompt":"kept across silo loss"}"""), cancellation);
         Assert.Equal(HttpStatusCode.Created, conversation.StatusCode);
         var conversationId = (await conversation.Content.ReadFromJsonAsync<JsonElement>(cancellation)).GetProperty("id").GetString();
+        // A turn in which the model calls a tool of the fleet, through the cluster.
+        models.Script(model, ScriptedReply.Call(("remote__echo", """{"message":"via the cluster"}""")), ScriptedReply.Say("The cluster echoed."));
+        Assert.Equal("completed", (await SendAsync(http, conversationId, "Echo through the cluster.", cancellation)).GetProperty("status").GetString());
 
         // Names no server or conversation can have never become grain keys: Azure Tables refuse control characters in keys.
         foreach (var (path, code) in new[] { ("/api/v1/servers/tab%09name", "SERVER_NOT_FOUND"), ("/api/v1/servers/a%0Ab/tools/echo/call", "SERVER_NOT_FOUND"), ("/api/v1/conversations/line%0Abreak", "CONVERSATION_NOT_FOUND") })
@@ -170,8 +179,14 @@ public sealed class AzureClusterTests(ITestOutputHelper output)
         var after = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/servers", UriKind.Relative), cancellation);
         Assert.Equal(["local", "remote"], after.EnumerateArray().Select(s => s.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         Assert.All(after.EnumerateArray(), s => Assert.Equal("running", s.GetProperty("status").GetString()));
+        // The conversation goes on after the kill (wherever it lives now), with its first turn and tool result kept.
+        models.Script(model, ScriptedReply.Say("Still here."));
+        Assert.Equal("completed", (await SendAsync(http, conversationId, "Still there?", cancellation)).GetProperty("status").GetString());
         var kept = await http.GetFromJsonAsync<JsonElement>(new Uri($"/api/v1/conversations/{conversationId}", UriKind.Relative), cancellation);
         Assert.Equal("kept across silo loss", kept.GetProperty("settings").GetProperty("systemPrompt").GetString());
+        var turns = kept.GetProperty("turns");
+        Assert.Equal(["The cluster echoed.", "Still here."], turns.EnumerateArray().Select(t => t.GetProperty("finalText").GetString()));
+        Assert.Contains("Echo: via the cluster", turns[0].GetProperty("steps")[0].GetProperty("toolCalls")[0].GetRawText(), StringComparison.Ordinal);
 
         var failed = afterKill.Count(o => !o.Ok);
         output.WriteLine($"failures: {string.Join(", ", failures.GroupBy(f => f).Select(g => $"{g.Key} x{g.Count()}"))}");
@@ -186,6 +201,14 @@ public sealed class AzureClusterTests(ITestOutputHelper output)
     {
         using var response = await http.PostAsync(new Uri("/api/v1/servers", UriKind.Relative), Json(body), cancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    private static async Task<JsonElement> SendAsync(HttpClient http, string? conversationId, string message, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync(new Uri($"/api/v1/conversations/{conversationId}/messages", UriKind.Relative), Json(JsonSerializer.Serialize(new { message })), cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonSerializer.Deserialize<JsonElement>(body);
     }
 
     private static async Task<string?> EchoAsync(HttpClient http, string server, string message, CancellationToken cancellationToken)
