@@ -1,6 +1,7 @@
 using Lightfast.Cloud.Conversations;
 using Lightfast.Cloud.Errors;
 using Lightfast.Cloud.IntegrationTests.Infrastructure;
+using Lightfast.Cloud.Persistence;
 using Lightfast.Cloud.Testing;
 using Orleans.Storage;
 
@@ -74,6 +75,55 @@ public sealed class StateLimitTests(AzureSiloFixture fixture)
         await AssertStoredAsync(conversation, after);
         Assert.All(after.Turns.Skip(completed + 1), turn => Assert.Equal(TurnStatus.Completed, turn.Status));
         Assert.Equal(after.Turns.Count - (completed + 1), fixture.Models.Requests(model).Count - requestsBefore);
+    }
+
+    [Fact]
+    public async Task AConversationAtItsLimitWithAnInterruptedTurnStaysReadable()
+    {
+        // Stored as a silo left it when it died mid-turn: the turn still running, and the record so close to the
+        // limit that marking the turn interrupted (an error and an end time more) cannot be stored.
+        var storage = fixture.Storage("Default");
+        var conversation = fixture.Grains.GetGrain<IConversationGrain>(Guid.NewGuid().ToString("N"));
+        var startedAt = DateTimeOffset.UtcNow;
+        ConversationState Cut(int length) => new()
+        {
+            Settings = new ConversationSettings { Model = "default-model" },
+            CreatedAt = startedAt,
+            Turns = [new ConversationTurn { Id = "cut-off", Message = new string('x', length), StartedAt = startedAt, Status = TurnStatus.Running }],
+        };
+
+        // The longest message that can still be stored, found by writing (to other keys) until one more character fails.
+        var (fits, fails) = (100_000, 2_000_000);
+        while (fails - fits > 1)
+        {
+            var length = fits + ((fails - fits) / 2);
+            try
+            {
+                await storage.WriteStateAsync("conversation", GrainId.Create("conversation", $"probe-{Guid.NewGuid():N}"), new GrainState<ConversationState> { State = Cut(length) });
+                fits = length;
+            }
+            catch (Exception ex) when (StateWrites.SizeLimitOf(ex) is not null)
+            {
+                fails = length;
+            }
+        }
+
+        await storage.WriteStateAsync("conversation", conversation.GetGrainId(), new GrainState<ConversationState> { State = Cut(fits) });
+
+        // Activation marks the turn interrupted; it cannot store that, and the conversation is still readable.
+        var info = await conversation.GetHistoryAsync(Timeout);
+        var turn = Assert.Single(info.Turns);
+        Assert.Equal(TurnStatus.Failed, turn.Status);
+        Assert.Equal(ErrorCodes.TurnInterrupted, turn.Error?.Code);
+        Assert.Equal(fits, turn.Message.Length);
+        var stored = new GrainState<ConversationState> { State = new ConversationState() };
+        await storage.ReadStateAsync("conversation", conversation.GetGrainId(), stored);
+        Assert.Equal(TurnStatus.Running, Assert.Single(stored.State!.Turns).Status);
+
+        // Anything more is refused for its size, and nothing changes.
+        var refused = await Assert.ThrowsAsync<ConflictException>(() => conversation.SendMessageAsync("one more", Timeout));
+        Assert.Equal(ErrorCodes.StateTooLarge, refused.Code);
+        Assert.Single((await conversation.GetHistoryAsync(Timeout)).Turns);
     }
 
     /// <summary>Storage holds what the grain shows (read with the provider itself, not through the grain).</summary>

@@ -35,11 +35,35 @@ public sealed class ConversationGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A turn still marked running was cut off when its silo stopped: its completed steps are kept, the turn fails.
+        if (MarkInterruptedTurns(log: true) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
+        }
+        catch (LightfastException ex) when (ex.Code == ErrorCodes.StateTooLarge)
+        {
+            // A conversation at its storage limit stays readable: the marks live in memory only (storage was read
+            // back), and every activation makes them again.
+            ConversationsLog.InterruptedTurnsNotStored(logger, Id, ex.Details.GetValueOrDefault("limit") ?? ex.Message);
+            MarkInterruptedTurns(log: false);
+        }
+    }
+
+    /// <summary>A turn still marked running was cut off when its silo stopped: its completed steps are kept, the turn fails.</summary>
+    private int MarkInterruptedTurns(bool log)
+    {
         var interrupted = state.State.Turns.Select((turn, index) => (turn, index)).Where(t => t.turn.Status == TurnStatus.Running).ToList();
         foreach (var (turn, index) in interrupted)
         {
-            ConversationsLog.TurnInterrupted(logger, Id, turn.Id);
+            if (log)
+            {
+                ConversationsLog.TurnInterrupted(logger, Id, turn.Id);
+            }
+
             state.State.Turns[index] = turn with
             {
                 Status = TurnStatus.Failed,
@@ -48,10 +72,7 @@ public sealed class ConversationGrain(
             };
         }
 
-        if (interrupted.Count > 0)
-        {
-            await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
-        }
+        return interrupted.Count;
     }
 
     public async Task<ConversationInfo> CreateAsync(ConversationSettings settings, CancellationToken cancellationToken = default)
@@ -229,7 +250,16 @@ public sealed class ConversationGrain(
                     error = new TurnError(ex.Code, $"{ex.Message} Step {index} (the model's answer and its tool calls' results) is not in the conversation.");
                     ConversationsLog.TurnFailed(logger, ex, Id, turn.Id, ex.Code);
                     await emit(new TurnEvent { Type = TurnEventType.Error, Error = error });
-                    await FinishAsync();
+                    try
+                    {
+                        await FinishAsync();
+                    }
+                    catch (LightfastException) when (state.State.Turns[turnIndex].Status == TurnStatus.Running)
+                    {
+                        // Not even the failed turn fits: storage keeps it running; the next activation shows it failed.
+                        DeactivateOnIdle();
+                    }
+
                     throw;
                 }
 

@@ -19,4 +19,7 @@ internal static partial class ConversationsLog
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Conversation {Conversation}: turn {Turn} was interrupted (its silo stopped) and is marked failed")]
     public static partial void TurnInterrupted(ILogger logger, string conversation, string turn);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Conversation {Conversation}: its interrupted turns are shown failed but cannot be stored: {Limit}")]
+    public static partial void InterruptedTurnsNotStored(ILogger logger, string conversation, string limit);
 }
