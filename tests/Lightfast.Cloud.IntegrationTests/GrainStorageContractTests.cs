@@ -7,7 +7,7 @@ using Orleans.Storage;
 
 namespace Lightfast.Cloud.IntegrationTests;
 
-/// <summary>A grain state for the storage contract: text, a counter and optional bytes.</summary>
+/// <summary>A grain state for the storage contract: text and a counter.</summary>
 [GenerateSerializer]
 [Alias("contract.ContractState")]
 public sealed class ContractState
@@ -30,7 +30,7 @@ public sealed class GrainStorageContractTests(AzureSiloFixture fixture)
     /// <summary>The table provider's documented limit: 15 properties of 64 KiB of serialized state.</summary>
     private const int TableLimitBytes = 15 * 64 * 1024;
 
-    private static GrainId NewGrain(string key = "") => GrainId.Create("contract", $"{key}{Guid.NewGuid():N}");
+    private static GrainId NewGrain() => GrainId.Create("contract", Guid.NewGuid().ToString("N"));
 
     private static GrainState<ContractState> Empty() => new() { State = new ContractState() };
 
