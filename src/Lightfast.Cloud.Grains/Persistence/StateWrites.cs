@@ -5,8 +5,8 @@ namespace Lightfast.Cloud.Persistence;
 /// <summary>
 /// Grain state writes that respect the storage's size limit. <c>AzureTableStorage</c> refuses serialized state past
 /// 983,040 bytes (15 properties of 64 KiB) with an <see cref="ArgumentOutOfRangeException"/> ("Data too large to
-/// write"), and the table service refuses an entity past 1 MiB (<c>EntityTooLarge</c>; Azurite counts the encoded
-/// request, so it refuses somewhat earlier). That is the caller's data outgrowing the store, not a fault of the
+/// write"), and the table service refuses an entity past 1 MiB (<c>EntityTooLarge</c>; seen on Azurite with state
+/// in JSON, before the provider's own check). That is the caller's data outgrowing the store, not a fault of the
 /// service, so it becomes <see cref="ErrorCodes.StateTooLarge"/> (409), and the grain's state is read back, so that
 /// memory holds what storage holds: nothing half-written, nothing lost.
 /// </summary>
