@@ -33,6 +33,9 @@ public sealed class ConversationGrain(
 
     private string Id => this.GetPrimaryKeyString();
 
+    /// <summary>How storage errors name this grain's state.</summary>
+    private string StateName => $"Conversation '{Id}'";
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (MarkInterruptedTurns(log: true) == 0)
@@ -42,7 +45,7 @@ public sealed class ConversationGrain(
 
         try
         {
-            await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
         }
         catch (LightfastException ex) when (ex.Code == ErrorCodes.StateTooLarge)
         {
@@ -102,7 +105,7 @@ public sealed class ConversationGrain(
         }
 
         state.State = new ConversationState { Settings = settings, CreatedAt = time.GetUtcNow() };
-        await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
+        await state.WriteOrRejectAsync(StateName, cancellationToken);
         return Info();
     }
 
@@ -234,35 +237,12 @@ public sealed class ConversationGrain(
             for (var index = 1; index <= settings.MaxSteps; index++)
             {
                 var step = await RunStepAsync(index, client, provider, messages, options, catalog, emit, cancellationToken);
+                var withStep = turn with { Steps = [.. steps, step], Usage = TokenUsage.Sum(steps.Append(step).Select(s => s.Usage)) };
+                state.State.Turns[turnIndex] = withStep;
+                await PersistAsync(CancellationToken.None); // a step that does not fit is not kept: STATE_TOO_LARGE below
                 steps.Add(step);
+                turn = withStep;
                 ConversationMessages.AddStep(messages, step);
-                turn = turn with { Steps = [.. steps], Usage = TokenUsage.Sum(steps.Select(step => step.Usage)) };
-                state.State.Turns[turnIndex] = turn;
-                try
-                {
-                    await PersistAsync(CancellationToken.None);
-                }
-                catch (LightfastException ex) when (ex.Code == ErrorCodes.StateTooLarge)
-                {
-                    // The stored turn (read back) ends at the previous step: record why it stops there.
-                    steps.RemoveAt(steps.Count - 1);
-                    status = TurnStatus.Failed;
-                    error = new TurnError(ex.Code, $"{ex.Message} Step {index} (the model's answer and its tool calls' results) is not in the conversation.");
-                    ConversationsLog.TurnFailed(logger, ex, Id, turn.Id, ex.Code);
-                    await emit(new TurnEvent { Type = TurnEventType.Error, Error = error });
-                    try
-                    {
-                        await FinishAsync();
-                    }
-                    catch (LightfastException) when (state.State.Turns[turnIndex].Status == TurnStatus.Running)
-                    {
-                        // Not even the failed turn fits: storage keeps it running; the next activation shows it failed.
-                        DeactivateOnIdle();
-                    }
-
-                    throw;
-                }
-
                 await emit(new TurnEvent { Type = TurnEventType.StepCompleted, Step = index, StepRecord = step });
                 if (step.ToolCalls.Count == 0)
                 {
@@ -276,10 +256,12 @@ public sealed class ConversationGrain(
             status = TurnStatus.Cancelled;
             error = new TurnError(ErrorCodes.OperationCancelled, "The turn was cancelled.");
         }
-        catch (AiProviderException ex)
+        catch (LightfastException ex) when (ex is AiProviderException || ex.Code == ErrorCodes.StateTooLarge)
         {
             status = TurnStatus.Failed;
-            error = new TurnError(ex.Code, ex.Message);
+            error = new TurnError(ex.Code, ex is AiProviderException
+                ? ex.Message
+                : $"{ex.Message} Step {steps.Count + 1} (the model's answer and its tool calls' results) is not in the conversation.");
             ConversationsLog.TurnFailed(logger, ex, Id, turn.Id, ex.Code);
             await emit(new TurnEvent { Type = TurnEventType.Error, Error = error });
             await FinishAsync();
@@ -308,7 +290,16 @@ public sealed class ConversationGrain(
             if (!_deleted)
             {
                 state.State.Turns[turnIndex] = turn;
-                await PersistAsync(CancellationToken.None);
+                try
+                {
+                    await PersistAsync(CancellationToken.None);
+                }
+                catch (LightfastException ex) when (ex.Code == ErrorCodes.StateTooLarge)
+                {
+                    // Not even the ended turn fits: storage keeps it running; the next activation shows it failed.
+                    DeactivateOnIdle();
+                    throw;
+                }
             }
 
             ConversationsLog.TurnEnded(logger, Id, turn.Id, status, steps.Count);
@@ -474,7 +465,7 @@ public sealed class ConversationGrain(
     {
         if (!_deleted)
         {
-            await state.WriteOrRejectAsync($"Conversation '{Id}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
         }
     }
 

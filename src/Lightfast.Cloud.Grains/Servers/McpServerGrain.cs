@@ -70,6 +70,9 @@ public sealed class McpServerGrain(
 
     private string Name => this.GetPrimaryKeyString();
 
+    /// <summary>How storage errors name this grain's state.</summary>
+    private string StateName => $"MCP server '{Name}'";
+
     private bool ShouldRun => state.State is { Definition: not null, DesiredState: DesiredState.Running };
 
     /// <summary>Not connected, but a connection is being or may be (re-)established: calls wait for it.</summary>
@@ -120,7 +123,7 @@ public sealed class McpServerGrain(
             state.State.DesiredState = DesiredState.Stopped;
         }
 
-        await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
+        await state.WriteOrRejectAsync(StateName, cancellationToken);
         ServersLog.Configured(logger, Name, definition.Transport, definition.Enabled);
 
         if (wasActive)
@@ -170,7 +173,7 @@ public sealed class McpServerGrain(
         if (state.State.DesiredState != DesiredState.Running)
         {
             state.State.DesiredState = DesiredState.Running;
-            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
         }
 
         // An operator's start is a fresh start: the restart budget and the reconnect backoff begin again.
@@ -198,7 +201,7 @@ public sealed class McpServerGrain(
         if (state.State.DesiredState != DesiredState.Stopped)
         {
             state.State.DesiredState = DesiredState.Stopped;
-            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
         }
 
         await EndRecoveryAsync();
@@ -348,7 +351,7 @@ public sealed class McpServerGrain(
         {
             _tools = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
             state.State.Tools = tools;
-            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
             ServersLog.ToolsRefreshed(logger, Name, tools.Count);
         }
 
@@ -710,7 +713,7 @@ public sealed class McpServerGrain(
             _startedAt = time.GetUtcNow();
             _health.Reset();
             state.State.Tools = tools;
-            await state.WriteOrRejectAsync($"MCP server '{Name}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
             DelayDeactivation(KeepRunningServerActive);
             _healthTimer ??= StartHealthTimer(definition.Resilience.HealthInterval);
 

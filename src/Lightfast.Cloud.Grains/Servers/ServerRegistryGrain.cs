@@ -76,7 +76,7 @@ public sealed class ServerRegistryGrain(
 
         if (added)
         {
-            await state.WriteOrRejectAsync($"Server registry '{this.GetPrimaryKeyString()}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
         }
 
         var toStart = infos.Where(i => i.Enabled && i.Status != ServerStatus.Running).Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
@@ -102,7 +102,7 @@ public sealed class ServerRegistryGrain(
 
         await Server(name).RemoveAsync(cancellationToken);
         state.State.Names.Remove(name);
-        await state.WriteOrRejectAsync($"Server registry '{this.GetPrimaryKeyString()}'", cancellationToken);
+        await state.WriteOrRejectAsync(StateName, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ServerInfo>> ListServersAsync(CancellationToken cancellationToken = default)
@@ -183,13 +183,16 @@ public sealed class ServerRegistryGrain(
         return new ToolCatalog([.. tools.OrderBy(t => t.QualifiedName, StringComparer.Ordinal)], unavailable);
     }
 
+    /// <summary>How storage errors name this grain's state.</summary>
+    private string StateName => $"Server registry '{this.GetPrimaryKeyString()}'";
+
     private async Task<ServerInfo> StoreAsync(ServerDefinition definition, CancellationToken cancellationToken)
     {
         var server = Server(definition.Name);
         var info = await server.ConfigureAsync(definition, cancellationToken);
         if (state.State.Names.Add(definition.Name))
         {
-            await state.WriteOrRejectAsync($"Server registry '{this.GetPrimaryKeyString()}'", cancellationToken);
+            await state.WriteOrRejectAsync(StateName, cancellationToken);
         }
 
         if (definition.Enabled && info.Status is not ServerStatus.Running)
